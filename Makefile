@@ -1,0 +1,38 @@
+# rolegate — `make` prints this help.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install serve test lint typecheck migrations-check bench clean
+
+help: ## Show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install rolegate with its dev tools
+
+serve: $(STAMP) ## Serve on 127.0.0.1:8080 with the embedded PostgreSQL and the demo seed
+	$(BIN)/rolegate serve --demo
+
+test: $(STAMP) ## Run the test suite (embedded PostgreSQL, two workers)
+	$(BIN)/pytest -n 2 -q
+
+lint: $(STAMP) ## ruff, import-linter
+	$(BIN)/ruff check src tests bench migrations
+	$(BIN)/lint-imports
+
+typecheck: $(STAMP) ## mypy --strict
+	$(BIN)/mypy
+
+bench: $(STAMP) ## Benchmark every PATCH against pgbench (see bench/README.md)
+	$(BIN)/python bench/run.py
+
+clean: ## Remove the venv and local data
+	rm -rf $(VENV) .rolegate .rolegate-test

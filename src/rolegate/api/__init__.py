@@ -1,0 +1,1 @@
+"""HTTP surfaces: one package per vendor dialect, all over the same core."""

@@ -1,0 +1,1 @@
+"""Infisical dialect: project groups (A), identity privileges (B), project templates (C)."""

@@ -1,0 +1,131 @@
+"""Infisical routes: universal-auth login and groups in projects (endpoint A)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rolegate.api.infisical import mapping
+from rolegate.api.infisical import schemas as s
+from rolegate.api.infisical.auth import PUBLIC, CurrentActor, InfisicalRoute
+from rolegate.api.infisical.errors import InfisicalError
+from rolegate.api.routing import error_responses, get_session
+from rolegate.rbac import auth_service, project_groups
+from rolegate.rbac.tokens import TokenCodec
+
+Session = Annotated[AsyncSession, Depends(get_session)]
+
+router = APIRouter(
+    route_class=InfisicalRoute,
+    tags=["Infisical"],
+    responses=error_responses(InfisicalError, 400, 401, 403, 404, 422, 500, 503),
+)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@router.post(
+    "/api/v1/auth/universal-auth/login",
+    openapi_extra=PUBLIC,
+    summary="Log in with a machine identity's universal-auth credentials",
+)
+async def universal_auth_login(
+    body: s.UniversalAuthLoginRequest, request: Request, session: Session
+) -> s.UniversalAuthLoginResponse:
+    codec: TokenCodec = request.app.state.tokens
+    login = await auth_service.universal_auth_login(
+        session, codec, body.clientId, body.clientSecret, _now()
+    )
+    return s.UniversalAuthLoginResponse(
+        accessToken=login.token.token,
+        expiresIn=login.expires_in,
+        accessTokenMaxTTL=login.max_ttl,
+    )
+
+
+@router.post("/api/v1/auth/token/revoke", openapi_extra=PUBLIC, summary="Revoke an access token")
+async def revoke_token(
+    body: s.RevokeTokenRequest, request: Request, session: Session
+) -> s.RevokeTokenResponse:
+    codec: TokenCodec = request.app.state.tokens
+    await auth_service.revoke_token(session, codec, body.accessToken, "infisical", _now())
+    return s.RevokeTokenResponse(message="Successfully revoked access token")
+
+
+GROUP_PATH = "/api/v2/workspace/{projectId}/groups/{groupId}"
+
+
+@router.patch(GROUP_PATH, summary="Replace a group's roles in a project")
+async def update_project_group(
+    projectId: uuid.UUID,
+    groupId: uuid.UUID,
+    body: s.UpdateProjectGroupRequest,
+    actor: CurrentActor,
+    session: Session,
+) -> s.UpdateProjectGroupResponse:
+    view = await project_groups.replace_group_roles(
+        session,
+        actor,
+        project_id=projectId,
+        group_id=groupId,
+        specs=mapping.role_specs(body),
+        now=_now(),
+    )
+    return s.UpdateProjectGroupResponse(roles=[mapping.role_row(ra, r) for ra, r in view.roles])
+
+
+@router.get(GROUP_PATH, summary="Get a group's membership in a project")
+async def get_project_group(
+    projectId: uuid.UUID, groupId: uuid.UUID, actor: CurrentActor, session: Session
+) -> s.GroupMembershipResponse:
+    view = await project_groups.get_group_membership(
+        session, actor, project_id=projectId, group_id=groupId, now=_now()
+    )
+    return s.GroupMembershipResponse(groupMembership=mapping.group_membership(view))
+
+
+@router.post(GROUP_PATH, summary="Add a group to a project")
+async def add_project_group(
+    projectId: uuid.UUID,
+    groupId: uuid.UUID,
+    actor: CurrentActor,
+    session: Session,
+    body: s.AddProjectGroupRequest | None = None,
+) -> s.GroupMembershipResponse:
+    view = await project_groups.add_group_to_project(
+        session,
+        actor,
+        project_id=projectId,
+        group_id=groupId,
+        role_slug=(body or s.AddProjectGroupRequest()).role,
+        now=_now(),
+    )
+    return s.GroupMembershipResponse(groupMembership=mapping.group_membership(view))
+
+
+@router.delete(GROUP_PATH, summary="Remove a group from a project")
+async def remove_project_group(
+    projectId: uuid.UUID, groupId: uuid.UUID, actor: CurrentActor, session: Session
+) -> s.GroupMembershipResponse:
+    view = await project_groups.remove_group_from_project(
+        session, actor, project_id=projectId, group_id=groupId, now=_now()
+    )
+    return s.GroupMembershipResponse(groupMembership=mapping.group_membership(view))
+
+
+@router.get("/api/v2/workspace/{projectId}/groups", summary="List the groups of a project")
+async def list_project_groups(
+    projectId: uuid.UUID, actor: CurrentActor, session: Session
+) -> s.GroupMembershipListResponse:
+    views = await project_groups.list_group_memberships(
+        session, actor, project_id=projectId, now=_now()
+    )
+    return s.GroupMembershipListResponse(
+        groupMemberships=[mapping.group_membership(v) for v in views]
+    )

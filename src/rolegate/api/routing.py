@@ -1,0 +1,154 @@
+"""The route class every surface uses: one transaction per request, the surface's errors.
+
+Why a route class and not a dependency with ``yield``: the commit must happen after the
+handler returned and *before* the response is sent, so a client never sees a 200 for a
+transaction that then failed to commit. The class also turns every failure into the
+surface's own envelope (validation, domain, database outage, unexpected), retries a
+transaction that lost a serialization race, and stamps the surface's request-id header.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar, Protocol
+
+from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from rolegate.context import request_id_var
+from rolegate.rbac.errors import RbacError
+
+log = logging.getLogger("rolegate.api")
+
+# SQLSTATEs worth a retry: serialization_failure and deadlock_detected. PostgreSQL under
+# READ COMMITTED rarely raises them; CockroachDB and YugabyteDB raise 40001 routinely.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+
+
+class SurfaceErrors(Protocol):
+    """How one vendor dialect renders failures."""
+
+    request_id_header: str
+
+    def domain(self, request: Request, exc: RbacError) -> Response: ...
+    def validation(self, request: Request, exc: RequestValidationError) -> Response: ...
+    def http(self, request: Request, exc: StarletteHTTPException) -> Response: ...
+    def unavailable(self, request: Request) -> Response: ...
+    def unexpected(self, request: Request) -> Response: ...
+
+
+def sqlstate(error: BaseException) -> str | None:
+    orig = getattr(error, "orig", None)
+    for candidate in (orig, getattr(orig, "__cause__", None)):
+        code = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
+        if code:
+            return str(code)
+    return None
+
+
+def is_database_unavailable(error: BaseException) -> bool:
+    """True for failures that mean "the database is not there right now"."""
+    if isinstance(error, sa_exc.TimeoutError | ConnectionError | TimeoutError):
+        return True
+    if isinstance(error, sa_exc.DBAPIError):
+        if error.connection_invalidated:
+            return True
+        state = sqlstate(error)
+        # 08xxx connection exceptions, 57P0x shutdown/cannot-connect-now, 57014 query
+        # cancelled (our statement timeout), 53300 too many connections.
+        if state and (
+            state.startswith("08") or state.startswith("57P") or state in {"57014", "53300"}
+        ):
+            return True
+        return isinstance(error, sa_exc.InterfaceError | sa_exc.OperationalError) and state is None
+    return isinstance(error, OSError)
+
+
+def get_session(request: Request) -> AsyncSession:
+    """The request's session, opened by the route class (see module docstring)."""
+    session: AsyncSession = request.state.db_session
+    return session
+
+
+def wants_dry_run(request: Request) -> bool:
+    return request.query_params.get("dryRun", "").lower() in {"true", "1"}
+
+
+class SurfaceRoute(APIRoute):
+    """Subclass per surface and set ``errors``; optionally override ``precheck``."""
+
+    errors: ClassVar[SurfaceErrors]
+    max_attempts: ClassVar[int] = 5
+
+    async def precheck(self, request: Request) -> Response | None:
+        """Runs before the body is parsed (e.g. Infisical's 401 before validation)."""
+        return None
+
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        handler = super().get_route_handler()
+        errors = self.errors
+
+        async def route_handler(request: Request) -> Response:
+            try:
+                response = await self.precheck(request)
+                if response is None:
+                    response = await self._run_in_transaction(request, handler)
+            except RbacError as exc:
+                response = errors.domain(request, exc)
+            except RequestValidationError as exc:
+                response = errors.validation(request, exc)
+            except StarletteHTTPException as exc:
+                response = errors.http(request, exc)
+            except Exception as exc:
+                if is_database_unavailable(exc):
+                    log.warning("database unavailable: %s", type(exc).__name__)
+                    response = errors.unavailable(request)
+                else:
+                    log.exception("unexpected error", extra={"request_id": request_id_var.get()})
+                    response = errors.unexpected(request)
+            request_id = request_id_var.get()
+            if request_id:
+                response.headers[errors.request_id_header] = request_id
+            return response
+
+        return route_handler
+
+    async def _run_in_transaction(
+        self, request: Request, handler: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+        attempt = 0
+        while True:
+            attempt += 1
+            async with sessionmaker() as session:
+                request.state.db_session = session
+                try:
+                    response = await handler(request)
+                    if response.status_code < 400 and not wants_dry_run(request):
+                        await session.commit()
+                    else:
+                        await session.rollback()
+                    return response
+                except sa_exc.DBAPIError as exc:
+                    await _safe_rollback(session)
+                    if sqlstate(exc) in RETRYABLE_SQLSTATES and attempt < self.max_attempts:
+                        log.info("retrying transaction after %s", sqlstate(exc))
+                        continue
+                    raise
+
+
+async def _safe_rollback(session: AsyncSession) -> None:
+    try:
+        await session.rollback()
+    except Exception:
+        log.debug("rollback failed", exc_info=True)
+
+
+def error_responses(model: Any, *codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` entries documenting a surface's error envelope."""
+    return {code: {"model": model, "description": "Error"} for code in codes}

@@ -1,0 +1,138 @@
+"""The ``rolegate`` command: serve, migrate, seed, token."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import uuid
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rolegate.config import get_settings
+from rolegate.main import token_codec
+from rolegate.rbac import auth_service
+from rolegate.runtime import Runtime, run
+from rolegate.seed.loader import SeedError, load_seed, read_seed_file
+
+app = typer.Typer(
+    help="rolegate: Infisical, VMware CSP and ctrl-hub role APIs over one PostgreSQL store.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+token_app = typer.Typer(
+    help="Mint a credential for a seeded principal (for curl).", no_args_is_help=True
+)
+app.add_typer(token_app, name="token")
+
+
+def demo_seed_path() -> Path:
+    return Path(str(resources.files("rolegate") / "demo" / "seed.yaml"))
+
+
+def _seed(runtime: Runtime, path: Path) -> dict[str, int]:
+    seed = read_seed_file(path)
+    return run(runtime.in_transaction(lambda session: load_seed(session, seed)))
+
+
+@app.command()
+def migrate() -> None:
+    """Apply pending database migrations."""
+    runtime = Runtime(get_settings())
+    run(runtime.migrate())
+    typer.echo("migrations: at head")
+
+
+@app.command()
+def seed(
+    file: Annotated[
+        Path, typer.Argument(help="Seed file (YAML or JSON); 'demo' for the bundled demo.")
+    ],
+) -> None:
+    """Load a seed file (idempotent; an invalid file writes nothing)."""
+    path = demo_seed_path() if str(file) == "demo" else file
+    runtime = Runtime(get_settings())
+    run(runtime.migrate())
+    try:
+        counts = _seed(runtime, path)
+    except SeedError as exc:
+        typer.echo(f"seed failed, nothing was written: {exc}", err=True)
+        raise typer.Exit(code=1) from exc
+    typer.echo("seeded: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8080).")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    seed_file: Annotated[
+        Path | None, typer.Option("--seed", help="Load this seed file before serving.")
+    ] = None,
+    demo: Annotated[bool, typer.Option(help="Load the bundled demo seed before serving.")] = False,
+    migrate_first: Annotated[
+        bool, typer.Option("--migrate/--no-migrate", help="Apply pending migrations first.")
+    ] = True,
+) -> None:
+    """Serve the HTTP API (embedded PostgreSQL unless ROLEGATE_DATABASE_URL is set)."""
+    import uvicorn
+
+    settings = get_settings()
+    runtime = Runtime(settings)
+    if migrate_first:
+        run(runtime.migrate())
+    for path in ([demo_seed_path()] if demo else []) + ([seed_file] if seed_file else []):
+        try:
+            counts = _seed(runtime, path)
+        except SeedError as exc:
+            typer.echo(f"seed failed, nothing was written: {exc}", err=True)
+            raise typer.Exit(code=1) from exc
+        typer.echo(f"seeded {path.name}: {sum(counts.values())} rows", err=True)
+    # Workers are separate processes: hand them the resolved URL through the environment.
+    os.environ["ROLEGATE_DATABASE_URL"] = runtime.url
+    uvicorn.run(
+        "rolegate.main:app_from_env",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        loop="uvloop",
+        http="httptools",
+        log_config=None,
+        timeout_graceful_shutdown=20,
+    )
+
+
+@token_app.command("infisical")
+def token_infisical(
+    identity: Annotated[str, typer.Option(help="Machine identity id (UUID).")],
+) -> None:
+    """Print an Infisical access token for a machine identity."""
+    try:
+        identity_id = uuid.UUID(identity)
+    except ValueError:
+        typer.echo(f"--identity must be a UUID, got {identity!r}", err=True)
+        raise typer.Exit(code=2) from None
+    settings = get_settings()
+    runtime = Runtime(settings)
+    run(runtime.migrate())
+    codec = token_codec(settings)
+    try:
+        login = run(
+            runtime.in_transaction(
+                lambda session: auth_service.mint_identity_token(
+                    session, codec, identity_id, dt.datetime.now(dt.UTC)
+                )
+            )
+        )
+    except auth_service.IdentityNotFoundError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(code=1) from exc
+    sys.stdout.write(login.token.token + "\n")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

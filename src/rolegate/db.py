@@ -1,0 +1,89 @@
+"""Declarative base, engine and session factories. Nothing here connects at import time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import DateTime, MetaData, func
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from rolegate.config import Settings
+
+# Stable constraint names: Alembic can then diff and drop them by name.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UUIDPrimaryKey:
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+
+
+class Timestamps:
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), default=utcnow
+    )
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), default=utcnow, onupdate=utcnow
+    )
+
+
+def to_asyncpg_url(url: str) -> str:
+    """Accept the plain ``postgresql://`` URLs people paste and point them at asyncpg."""
+    for prefix in (
+        "postgresql+asyncpg://",
+        "postgresql+psycopg://",
+        "postgresql://",
+        "postgres://",
+    ):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    return url
+
+
+def create_engine(settings: Settings, url: str, **overrides: Any) -> AsyncEngine:
+    connect_args: dict[str, Any] = {
+        "timeout": settings.db.connect_timeout,
+        "command_timeout": settings.db.statement_timeout_ms / 1000 + 1,
+        "server_settings": {
+            "statement_timeout": str(settings.db.statement_timeout_ms),
+            "application_name": "rolegate",
+        },
+    }
+    options: dict[str, Any] = {
+        "pool_size": settings.db.pool_size,
+        "max_overflow": settings.db.max_overflow,
+        "pool_timeout": settings.db.pool_timeout,
+        # A connection killed by a database restart is detected and replaced on checkout,
+        # which is what lets the server recover without a restart of its own.
+        "pool_pre_ping": True,
+        "echo": settings.log_sql,
+        "connect_args": connect_args,
+    }
+    options.update(overrides)
+    return create_async_engine(to_asyncpg_url(url), **options)
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)

@@ -1,0 +1,76 @@
+"""The ASGI application: ``create_app()`` wires settings, database and the three surfaces."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from rolegate import __version__
+from rolegate.api import ops
+from rolegate.api.infisical.router import router as infisical_router
+from rolegate.api.middleware import RequestContextMiddleware
+from rolegate.config import Settings, get_settings
+from rolegate.db import create_engine, create_sessionmaker
+from rolegate.logs import configure_logging
+from rolegate.rbac.tokens import TokenCodec
+
+
+def token_codec(settings: Settings) -> TokenCodec:
+    return TokenCodec(
+        secret=settings.auth.jwt_secret.get_secret_value(),
+        algorithm=settings.auth.jwt_algorithm,
+        issuer=settings.auth.issuer,
+    )
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database_url: str | None = None,
+    engine: AsyncEngine | None = None,
+) -> FastAPI:
+    """Build the app. ``engine`` lets tests share theirs; otherwise the lifespan opens one."""
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own_engine = engine is None
+        url = database_url or settings.database_url
+        if engine is None and url is None:
+            raise RuntimeError("create_app needs a database_url or ROLEGATE_DATABASE_URL")
+        active = engine or create_engine(settings, url or "")
+        app.state.engine = active
+        app.state.sessionmaker = create_sessionmaker(active)
+        try:
+            yield
+        finally:
+            if own_engine:
+                await active.dispose()
+
+    app = FastAPI(
+        title="rolegate",
+        version=__version__,
+        summary="Infisical, VMware CSP and ctrl-hub role/group APIs over one RBAC store",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.tokens = token_codec(settings)
+    app.state.migration_head = ops.current_head()
+    if engine is not None:
+        app.state.engine = engine
+        app.state.sessionmaker = create_sessionmaker(engine)
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.include_router(ops.router)
+    app.include_router(infisical_router)
+    return app
+
+
+def app_from_env() -> Any:
+    """Uvicorn factory for ``--workers N``: each worker builds its app from the environment."""
+    settings = get_settings()
+    return create_app(settings, database_url=settings.database_url)

@@ -1,0 +1,1 @@
+"""RBAC core: roles, permission rules and their evaluation; knows no web framework."""

