@@ -15,6 +15,7 @@ import typer
 from rolegate.config import get_settings
 from rolegate.main import token_codec
 from rolegate.rbac import auth_service
+from rolegate.rbac.errors import IdentityNotFoundError
 from rolegate.runtime import Runtime, run
 from rolegate.seed.loader import SeedError, load_seed, read_seed_file
 
@@ -128,7 +129,7 @@ def token_infisical(
                 )
             )
         )
-    except auth_service.IdentityNotFoundError as exc:
+    except IdentityNotFoundError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(code=1) from exc
     sys.stdout.write(login.token.token + "\n")

@@ -10,7 +10,8 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rolegate.rbac.models import Base, Group, Identity, RoleAssignment, UniversalAuthCredential
+from rolegate.db import Base
+from rolegate.rbac.models import Group, Identity, RoleAssignment, UniversalAuthCredential
 from rolegate.seed.loader import SeedError, load_seed, parse_seed, read_seed_file
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "src" / "rolegate" / "demo" / "seed.yaml"

@@ -10,7 +10,7 @@ transaction that lost a serialization race, and stamps the surface's request-id 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, ClassVar, Protocol
 
 from fastapi import Request, Response
@@ -89,7 +89,7 @@ class SurfaceRoute(APIRoute):
         """Runs before the body is parsed (e.g. Infisical's 401 before validation)."""
         return None
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         errors = self.errors
 

@@ -19,12 +19,12 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rolegate.db import Base
 from rolegate.rbac.builtin_roles import BUILTIN_PROJECT_ROLES
 from rolegate.rbac.catalogue import DEFAULT_ENVIRONMENTS, ORG_ROLES
 from rolegate.rbac.durations import InvalidDurationError, parse_ms_duration
 from rolegate.rbac.models import (
     AdditionalPrivilege,
-    Base,
     CspApiToken,
     Environment,
     Group,

@@ -1,0 +1,1 @@
+"""VMware CSP dialect: group roles (endpoint D), API-token auth."""

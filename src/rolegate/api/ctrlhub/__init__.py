@@ -1,0 +1,1 @@
+"""ctrl-hub dialect (JSON:API): role groups (endpoint E), session tokens."""
