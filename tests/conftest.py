@@ -64,7 +64,11 @@ async def _recreate_database(server_url: str, name: str) -> str:
 
 @pytest.fixture(scope="session")
 def settings() -> Settings:
-    return Settings(database_url=None, log_level="warning")
+    return Settings(
+        database_url=None,
+        log_level="warning",
+        auth={"jwt_secret": "test-secret-for-rolegate-tests-0123456789abcdef"},
+    )
 
 
 @pytest.fixture(scope="session")

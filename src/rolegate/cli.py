@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import signal
 import sys
 import uuid
 from importlib import resources
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -37,6 +39,10 @@ def demo_seed_path() -> Path:
 def _seed(runtime: Runtime, path: Path) -> dict[str, int]:
     seed = read_seed_file(path)
     return run(runtime.in_transaction(lambda session: load_seed(session, seed)))
+
+
+def _exit_after_shutdown(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
 
 
 @app.command()
@@ -94,6 +100,10 @@ def serve(
         typer.echo(f"seeded {path.name}: {sum(counts.values())} rows", err=True)
     # Workers are separate processes: hand them the resolved URL through the environment.
     os.environ["ROLEGATE_DATABASE_URL"] = runtime.url
+    # After a graceful shutdown uvicorn re-raises the SIGTERM it caught; with the default
+    # handler that kills the process before atexit runs, and the embedded PostgreSQL this
+    # process started would be left running. Exit normally instead.
+    signal.signal(signal.SIGTERM, _exit_after_shutdown)
     uvicorn.run(
         "rolegate.main:app_from_env",
         factory=True,

@@ -7,6 +7,8 @@ The flat names the contract documents (``ROLEGATE_DATABASE_URL``, ``ROLEGATE_DAT
 
 from __future__ import annotations
 
+import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,7 +20,9 @@ class AuthSettings(BaseModel):
     # HS256 with a server-side secret: every token is minted and verified by this server, so
     # there is no key distribution problem that would justify RS256. The verifier pins this
     # list; the token header never chooses the algorithm.
-    jwt_secret: SecretStr = SecretStr("rolegate-dev-secret-change-me-in-production-0123456789")
+    # Unset: a random secret is generated once and kept in the data dir (mode 0600), so
+    # `serve` and `rolegate token` on one data dir agree. Replicas must share one: set it.
+    jwt_secret: SecretStr | None = None
     jwt_algorithm: str = "HS256"
     issuer: str = "rolegate"
     infisical_default_token_ttl: int = 7200
@@ -52,6 +56,21 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     auth: AuthSettings = Field(default_factory=AuthSettings)
     db: DatabaseSettings = Field(default_factory=DatabaseSettings)
+
+
+def resolve_jwt_secret(settings: Settings) -> str:
+    if settings.auth.jwt_secret is not None:
+        secret = settings.auth.jwt_secret.get_secret_value()
+        if len(secret) < 32:
+            raise ValueError("ROLEGATE_AUTH__JWT_SECRET must be at least 32 characters")
+        return secret
+    path = settings.data_dir / "jwt-secret"
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
 
 
 @lru_cache

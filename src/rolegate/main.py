@@ -13,7 +13,7 @@ from rolegate import __version__
 from rolegate.api import ops
 from rolegate.api.infisical.router import router as infisical_router
 from rolegate.api.middleware import RequestContextMiddleware
-from rolegate.config import Settings, get_settings
+from rolegate.config import Settings, get_settings, resolve_jwt_secret
 from rolegate.db import create_engine, create_sessionmaker
 from rolegate.logs import configure_logging
 from rolegate.rbac.tokens import TokenCodec
@@ -21,7 +21,7 @@ from rolegate.rbac.tokens import TokenCodec
 
 def token_codec(settings: Settings) -> TokenCodec:
     return TokenCodec(
-        secret=settings.auth.jwt_secret.get_secret_value(),
+        secret=resolve_jwt_secret(settings),
         algorithm=settings.auth.jwt_algorithm,
         issuer=settings.auth.issuer,
     )
@@ -71,6 +71,10 @@ def create_app(
 
 
 def app_from_env() -> Any:
-    """Uvicorn factory for ``--workers N``: each worker builds its app from the environment."""
-    settings = get_settings()
+    """Uvicorn factory for ``--workers N``: each worker builds its app from the environment.
+
+    A fresh ``Settings()`` (not the cached one): ``serve`` put the resolved database URL
+    into the environment after its own settings were read.
+    """
+    settings = Settings()
     return create_app(settings, database_url=settings.database_url)

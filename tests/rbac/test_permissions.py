@@ -382,6 +382,11 @@ def test_unknown_action_or_subject_is_never_allowed() -> None:
     [
         ("/hello", "/hello/**", True),
         ("/hello/world/deep", "/hello/**", True),
+        ("/x/y", "/x/y*/**", False),  # no base match after a star
+        ("/hello/x", "/hello/*/**", False),
+        ("/b", "/**/b", False),  # a leading /**/ needs a segment
+        ("/a/b", "/**/b", True),
+        ("/", "/**/**", True),
         ("/hello/.env", "/hello/**", False),
         ("/", "/**", True),
         ("/a/b", "**", True),
@@ -391,6 +396,10 @@ def test_unknown_action_or_subject_is_never_allowed() -> None:
         ("prod", "@(dev|prod)", True),
         ("/c", "!/a/**", True),
         ("/a", "!/a/**", False),
+        (".env", "!hello", True),
+        ("x", "!!x", True),
+        (".x", "!*", True),
+        ("b", "!(a)", True),
         ("A", "a", False),
         ("/secret-x", "/secret-*", True),
         ("", "**", False),

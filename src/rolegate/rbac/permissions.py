@@ -19,8 +19,12 @@ matches ``$in`` on any overlap (``$eq``/``$glob``: some element; ``$ne``: no ele
 uses (``isMatch(value, glob, {strictSlashes: false})``): globstar, braces, extglobs and
 a leading ``!`` negation on; wildcards do not match a leading dot (picomatch's default
 ``dot: false``, so no DOTMATCH); FORCEUNIX keeps it case-sensitive with ``/`` on every
-platform. picomatch lets ``a/**`` match ``a`` itself; wcmatch does not, so the base is
-added as an alternative. Empty values and empty patterns never match (as Infisical).
+platform. Where wcmatch and picomatch disagree, picomatch's rules are emulated by
+rewriting the pattern (``a/**`` matches ``a``; a leading ``/**/`` needs a segment; a
+leading ``!`` negates the rest). Empty values and empty patterns never match (as in
+Infisical). Differential testing against picomatch 4 leaves differences on odd patterns
+only, where ours matches less: a bracket expression or ``!(…)`` never matches a leading
+dot, and a leading ``*`` or an extglob never matches an empty segment.
 
 The boundary check (:func:`missing_permissions`) answers "does the actor hold every
 permission it is about to grant?" by a condition-aware subset test. It is sound but
@@ -98,26 +102,44 @@ class RuleSetValidationError(Exception):
 
 # --- glob matching --------------------------------------------------------------------
 
-_GLOB_FLAGS: Final = (
-    wcglob.GLOBSTAR
-    | wcglob.BRACE
-    | wcglob.EXTGLOB
-    | wcglob.NEGATE
-    | wcglob.NEGATEALL
-    | wcglob.FORCEUNIX
-)
+_GLOB_FLAGS: Final = wcglob.GLOBSTAR | wcglob.BRACE | wcglob.EXTGLOB | wcglob.FORCEUNIX
 
 
 class _Matcher(Protocol):
     def match(self, filename: str) -> bool: ...
 
 
+def _split_negation(pattern: str) -> tuple[bool, str]:
+    # picomatch toggles on each leading "!" ("!(" opens an extglob instead) and negates
+    # the whole match. wcmatch's NEGATE differs: its implied "**" skips dot-leading
+    # names, so a deny on "!PUBLIC_*" would not cover ".hidden".
+    negated = False
+    while pattern.startswith("!") and not pattern.startswith("!("):
+        negated, pattern = not negated, pattern[1:]
+    return negated, pattern
+
+
+def _as_wcmatch(body: str) -> list[str]:
+    """wcmatch patterns matching what picomatch matches with ``body`` (canonical values)."""
+    while body.startswith("/**/**/"):
+        body = body[3:]  # picomatch collapses repeated globstars
+    # A leading "/**/" needs at least one segment in picomatch ("/**/x" skips "/x").
+    if body.startswith("/**/") and any(seg != "**" for seg in body[4:].split("/")):
+        body = "/*" + body
+    patterns = [body]
+    base = body
+    while base.endswith("/**/**"):
+        base = base[:-3]
+    # A trailing "/**" also matches its base ("a/**" matches "a"), except after a star
+    # ("a*/**" does not match "ab"); wcmatch never does, so the base is added.
+    if base.endswith("/**") and len(base) > 3 and base[-4] != "*":
+        patterns.append(base[:-3])
+    return patterns
+
+
 @lru_cache(maxsize=2048)
-def _compiled(pattern: str) -> _Matcher:
-    patterns = [pattern]
-    if pattern.endswith("/**") and len(pattern) > 3:
-        patterns.append(pattern[:-3])  # picomatch: "a/**" also matches "a"
-    matcher: _Matcher = wcglob.compile(patterns, flags=_GLOB_FLAGS)
+def _compiled(body: str) -> _Matcher:
+    matcher: _Matcher = wcglob.compile(_as_wcmatch(body), flags=_GLOB_FLAGS)
     return matcher
 
 
@@ -125,7 +147,8 @@ def glob_matches(value: str, pattern: str) -> bool:
     """Whether ``value`` matches ``pattern`` the way Infisical's ``$glob`` does."""
     if not value or not pattern:
         return False
-    return bool(_compiled(pattern).match(value))
+    negated, body = _split_negation(pattern)
+    return negated != bool(_compiled(body).match(value))
 
 
 # Characters that may make a pattern match something other than itself. Listing too
@@ -134,7 +157,11 @@ _MAGIC: Final = frozenset("*?[]{}()!@+|\\")
 
 
 def _literal_prefix(pattern: str) -> str | None:
-    """Text every match of ``pattern`` starts with (up to a trailing ``/``), if knowable."""
+    """The text before the first magic character, or None when matches may not start with it.
+
+    Every match starts with it, except that a trailing "/" may be missing ("a/**"
+    matches "a"); callers allow for that.
+    """
     if pattern.startswith("!"):
         return None  # a negation's matches share no prefix with it
     end = next((i for i, ch in enumerate(pattern) if ch in _MAGIC), len(pattern))
@@ -444,7 +471,7 @@ class _Parser:
             self.fail(path, "A glob pattern must not be empty")
             return False
         try:
-            _compiled(pattern)
+            _compiled(_split_negation(pattern)[1])
         except Exception as exc:  # wcmatch signals unusable patterns with several types
             self.fail(path, f"Invalid glob pattern: {exc}")
             return False
@@ -672,10 +699,11 @@ def missing_permissions(
     """Requested permissions the actor does not hold, one entry per rule and action.
 
     Each entry is ``{"subject", "action": <one action>, "conditions"?}`` in wire form.
-    A requested rule is held when one actor allow rule contains it (every key the allow
-    constrains is constrained at least as tightly by the request) and no actor deny
-    rule may overlap it. Requested deny rules only take permissions away, so granting
-    one never exceeds what the actor holds; they need no covering.
+    A requested rule is held when an actor allow rule contains it (every key the allow
+    constrains is constrained at least as tightly by the request; each ``$in`` value
+    may be contained by a different allow rule) and no actor deny rule may overlap it.
+    Requested deny rules only take permissions away, so granting one never exceeds
+    what the actor holds; they need no covering.
     """
     actor = list(actor_rules)
     allows = [rule for rule in actor if not rule.inverted]

@@ -99,5 +99,7 @@ async def test_alg_none_and_foreign_key_tokens_are_refused(
 
     unsigned = f"{b64(header)}.{b64(json.dumps(claims))}."
     assert (await client.get(URL, headers=bearer(unsigned))).status_code == 401
-    hs512 = jwt.encode(claims, settings.auth.jwt_secret.get_secret_value(), algorithm="HS512")
+    secret = settings.auth.jwt_secret
+    assert secret is not None
+    hs512 = jwt.encode(claims, secret.get_secret_value(), algorithm="HS512")
     assert (await client.get(URL, headers=bearer(hs512))).status_code == 401
