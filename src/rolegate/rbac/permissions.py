@@ -35,15 +35,11 @@ segments or a trailing slash (other than ``/`` itself).
 
 from __future__ import annotations
 
-import itertools
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any, Final, Protocol, TypeAlias
+from typing import Any, TypeAlias
 
-from wcmatch import glob as wcglob
-
+from rolegate.rbac.globs import compiled_glob, glob_matches, split_negation
 from rolegate.rbac.permission_schema import (
     EQ,
     GLOB,
@@ -100,131 +96,10 @@ class RuleSetValidationError(Exception):
         self.errors = list(errors)
 
 
-# --- glob matching --------------------------------------------------------------------
-
-_GLOB_FLAGS: Final = wcglob.GLOBSTAR | wcglob.BRACE | wcglob.EXTGLOB | wcglob.FORCEUNIX
-
-
-class _Matcher(Protocol):
-    def match(self, filename: str) -> bool: ...
-
-
-def _split_negation(pattern: str) -> tuple[bool, str]:
-    # picomatch toggles on each leading "!" ("!(" opens an extglob instead) and negates
-    # the whole match. wcmatch's NEGATE differs: its implied "**" skips dot-leading
-    # names, so a deny on "!PUBLIC_*" would not cover ".hidden".
-    negated = False
-    while pattern.startswith("!") and not pattern.startswith("!("):
-        negated, pattern = not negated, pattern[1:]
-    return negated, pattern
-
-
-def _as_wcmatch(body: str) -> list[str]:
-    """wcmatch patterns matching what picomatch matches with ``body`` (canonical values)."""
-    while body.startswith("/**/**/"):
-        body = body[3:]  # picomatch collapses repeated globstars
-    # A leading "/**/" needs at least one segment in picomatch ("/**/x" skips "/x").
-    if body.startswith("/**/") and any(seg != "**" for seg in body[4:].split("/")):
-        body = "/*" + body
-    patterns = [body]
-    base = body
-    while base.endswith("/**/**"):
-        base = base[:-3]
-    # A trailing "/**" also matches its base ("a/**" matches "a"), except after a star
-    # ("a*/**" does not match "ab"); wcmatch never does, so the base is added.
-    if base.endswith("/**") and len(base) > 3 and base[-4] != "*":
-        patterns.append(base[:-3])
-    return patterns
-
-
-@lru_cache(maxsize=2048)
-def _compiled(body: str) -> _Matcher:
-    matcher: _Matcher = wcglob.compile(_as_wcmatch(body), flags=_GLOB_FLAGS)
-    return matcher
-
-
-def glob_matches(value: str, pattern: str) -> bool:
-    """Whether ``value`` matches ``pattern`` the way Infisical's ``$glob`` does."""
-    if not value or not pattern:
-        return False
-    negated, body = _split_negation(pattern)
-    return negated != bool(_compiled(body).match(value))
-
-
-# Characters that may make a pattern match something other than itself. Listing too
-# many only makes the boundary check more conservative, never unsound.
-_MAGIC: Final = frozenset("*?[]{}()!@+|\\")
-
-
-def _literal_prefix(pattern: str) -> str | None:
-    """The text before the first magic character, or None when matches may not start with it.
-
-    Every match starts with it, except that a trailing "/" may be missing ("a/**"
-    matches "a"); callers allow for that.
-    """
-    if pattern.startswith("!"):
-        return None  # a negation's matches share no prefix with it
-    end = next((i for i, ch in enumerate(pattern) if ch in _MAGIC), len(pattern))
-    prefix = pattern[:end]
-    # wcmatch normalises "//" and treats "." segments specially: don't reason about them.
-    if "//" in prefix or any(seg in (".", "..") for seg in prefix.split("/")):
-        return None
-    return prefix
-
-
-def _is_literal(pattern: str) -> bool:
-    """Whether ``pattern`` matches exactly one canonical value: itself."""
-    if pattern == "/":
-        return True
-    return bool(pattern) and _literal_prefix(pattern) == pattern and not pattern.endswith("/")
-
-
-def _no_leading_dots_from(pattern: str, start: int) -> bool:
-    """Whether no match of ``pattern`` has a segment starting with ``.`` from ``start`` on.
-
-    Wildcards never produce a leading dot (no DOTMATCH), so only literal dots can:
-    refuse any dot in the magic part and any literal segment that starts with one.
-    """
-    prefix = _literal_prefix(pattern)
-    if prefix is None or len(prefix) < start:
-        return False
-    literal = prefix[start:]
-    return not literal.startswith(".") and "/." not in literal and "." not in pattern[len(prefix) :]
-
-
-def _glob_within(child: str, parent: str) -> bool:
-    """Conservatively: does every value matching ``child`` also match ``parent``?"""
-    if child == parent:
-        return True
-    # "**" matches every value without a dot-leading segment, absolute paths included.
-    if parent == "**":
-        return _no_leading_dots_from(child, 0)
-    base = parent[:-3]
-    if parent.endswith("/**") and (base == "" or _is_literal(base)):
-        # "<base>/**" matches <base> and everything under it except dot-leading segments.
-        prefix = _literal_prefix(child)
-        return (
-            prefix is not None
-            and prefix.startswith(base + "/")
-            and _no_leading_dots_from(child, len(base) + 1)
-        )
-    return False
-
-
-def _globs_disjoint(a: str, b: str) -> bool:
-    """Conservatively: can no value match both non-literal globs ``a`` and ``b``?"""
-    prefix_a, prefix_b = _literal_prefix(a), _literal_prefix(b)
-    if prefix_a is None or prefix_b is None:
-        return False
-    # Every match starts with its prefix minus a trailing "/" ("a/**" matches "a").
-    head_a, head_b = prefix_a.rstrip("/"), prefix_b.rstrip("/")
-    return not (head_a.startswith(head_b) or head_b.startswith(head_a))
-
-
 # --- evaluation -----------------------------------------------------------------------
 
 
-def _test(op: str, expected: ConditionValue, actual: str) -> bool:
+def value_matches(op: str, expected: ConditionValue, actual: str) -> bool:
     """One operator against one scalar value."""
     if op == EQ:
         return actual == expected
@@ -240,11 +115,11 @@ def _test(op: str, expected: ConditionValue, actual: str) -> bool:
 
 def _field_matches(op: str, expected: ConditionValue, actual: object) -> bool:
     if isinstance(actual, str):
-        return _test(op, expected, actual)
+        return value_matches(op, expected, actual)
     if isinstance(actual, list | tuple) and all(isinstance(item, str) for item in actual):
         if op == NE:
-            return all(_test(NE, expected, item) for item in actual)
-        return any(_test(op, expected, item) for item in actual)
+            return all(value_matches(NE, expected, item) for item in actual)
+        return any(value_matches(op, expected, item) for item in actual)
     return False
 
 
@@ -471,7 +346,7 @@ class _Parser:
             self.fail(path, "A glob pattern must not be empty")
             return False
         try:
-            _compiled(_split_negation(pattern)[1])
+            compiled_glob(split_negation(pattern)[1])
         except Exception as exc:  # wcmatch signals unusable patterns with several types
             self.fail(path, f"Invalid glob pattern: {exc}")
             return False
@@ -518,7 +393,7 @@ def expand_privilege_permission(obj: Any) -> list[Rule]:
 # --- wire forms -----------------------------------------------------------------------
 
 
-def _wire_conditions(conditions: Conditions) -> dict[str, Any]:
+def wire_conditions(conditions: Conditions) -> dict[str, Any]:
     wire: dict[str, Any] = {}
     for key, spec in conditions.items():
         ((op, value),) = spec.items()
@@ -532,14 +407,14 @@ def unpack(rule: Rule) -> dict[str, Any]:
     """The unpacked wire form: ``{subject, action: [...], conditions?, inverted}``."""
     wire: dict[str, Any] = {"subject": rule.subject, "action": list(rule.actions)}
     if rule.conditions:
-        wire["conditions"] = _wire_conditions(rule.conditions)
+        wire["conditions"] = wire_conditions(rule.conditions)
     wire["inverted"] = rule.inverted
     return wire
 
 
 def pack(rule: Rule) -> list[Any]:
     """CASL's packed form ``[actions, subject, conditions|0, 1|0]``, trailing 0s dropped."""
-    conditions = _wire_conditions(rule.conditions) if rule.conditions else 0
+    conditions = wire_conditions(rule.conditions) if rule.conditions else 0
     packed: list[Any] = [",".join(rule.actions), rule.subject, conditions, int(rule.inverted)]
     while len(packed) > 2 and packed[-1] == 0:
         packed.pop()
@@ -578,151 +453,22 @@ def _decode(item: Mapping[str, Any]) -> Rule:
         raise ValueError(f"Stored permission rule is malformed: {item!r}") from exc
 
 
-# --- the grant boundary ---------------------------------------------------------------
+# The boundary check lives in its own module; re-exported because callers think of it as
+# part of the permission API. Imported last: boundary.py imports from this module.
+from rolegate.rbac.boundary import covers, missing_permissions  # noqa: E402
 
-# Above this many $in combinations a requested rule is checked whole rather than split.
-_MAX_SLICES: Final = 256
-
-
-def _multi_valued(subject: str, key: str) -> bool:
-    spec = SUBJECTS.get(subject)
-    return spec is None or key in spec.multi_valued_keys  # unknown: assume the worst
-
-
-def _within(child: Condition, parent: Condition, multi: bool) -> bool:
-    """Conservatively: does every value satisfying ``child`` satisfy ``parent``?"""
-    if child == parent:
-        return True
-    (c_op, c_val), (p_op, p_val) = child, parent
-    if c_op == IN:  # $in is the union of one $eq per element, on lists too
-        return all(_within((EQ, item), parent, multi) for item in c_val)
-    if not isinstance(c_val, str):
-        return False
-    if c_op == GLOB and _is_literal(c_val):
-        c_op = EQ
-    if multi:
-        # "contains x" implies only membership-style parents; $ne/$glob children on a
-        # list also admit lists holding other values.
-        return c_op == EQ and p_op != NE and _test(p_op, p_val, c_val)
-    if c_op == EQ:
-        return _test(p_op, p_val, c_val)
-    if c_op == GLOB and p_op == NE:
-        return not glob_matches(p_val, c_val) if isinstance(p_val, str) else False
-    if c_op == GLOB and p_op == GLOB and isinstance(p_val, str):
-        return _glob_within(c_val, p_val)
-    # A $ne child admits every other value, dot-leading ones included, which no glob
-    # matches; only the identical $ne (handled above) contains it.
-    return False
-
-
-_RANK: Final = {EQ: 0, IN: 0, GLOB: 1, NE: 2}
-
-
-def _disjoint(a: Condition, b: Condition, multi: bool) -> bool:
-    """Conservatively: can no value satisfy both ``a`` and ``b``?"""
-    if multi:
-        return False  # one tag list can satisfy any two tag conditions
-    (a_op, a_val), (b_op, b_val) = sorted((a, b), key=lambda c: _RANK[c[0]])
-    if a_op in (EQ, IN):  # a finite set: test each of its values
-        values = (a_val,) if isinstance(a_val, str) else a_val
-        return not any(_test(b_op, b_val, value) for value in values)
-    if a_op == GLOB and b_op == GLOB and isinstance(a_val, str) and isinstance(b_val, str):
-        for literal, other in ((a_val, b_val), (b_val, a_val)):
-            if _is_literal(literal):
-                return not glob_matches(literal, other)
-        return _globs_disjoint(a_val, b_val)
-    if a_op == GLOB and isinstance(a_val, str) and _is_literal(a_val):
-        return not _test(b_op, b_val, a_val)
-    return False  # $ne against $ne or a real glob: both admit unboundedly many values
-
-
-def _conditions_within(child: Conditions | None, parent: Conditions | None, subject: str) -> bool:
-    if parent is None:
-        return True
-    for key, spec in parent.items():
-        if child is None or key not in child:
-            return False  # the child admits values of this key the parent does not
-        c_cond, p_cond = next(iter(child[key].items())), next(iter(spec.items()))
-        if not _within(c_cond, p_cond, _multi_valued(subject, key)):
-            return False
-    return True
-
-
-def _may_overlap(deny: Conditions | None, request: Conditions | None, subject: str) -> bool:
-    if deny is None or request is None:
-        return True
-    return not any(
-        key in request
-        and _disjoint(
-            next(iter(spec.items())), next(iter(request[key].items())), _multi_valued(subject, key)
-        )
-        for key, spec in deny.items()
-    )
-
-
-def _slices(conditions: Conditions | None) -> list[Conditions | None]:
-    """Split each $in into its elements, so that different actor rules may cover them."""
-    if conditions is None:
-        return [None]
-    keys = list(conditions)
-    options: list[list[Condition]] = []
-    for key in keys:
-        ((op, value),) = conditions[key].items()
-        options.append([(EQ, item) for item in value] if op == IN else [(op, value)])
-    if math.prod(len(option) for option in options) > _MAX_SLICES:
-        return [conditions]
-    return [
-        {key: {op: value} for key, (op, value) in zip(keys, combo, strict=True)}
-        for combo in itertools.product(*options)
-    ]
-
-
-def _covered(
-    subject: str,
-    action: str,
-    conditions: Conditions | None,
-    allows: Sequence[Rule],
-    denies: Sequence[Rule],
-) -> bool:
-    relevant_allows = [r for r in allows if r.subject == subject and action in r.actions]
-    relevant_denies = [r for r in denies if r.subject == subject and action in r.actions]
-    return all(
-        any(_conditions_within(part, r.conditions, subject) for r in relevant_allows)
-        and not any(_may_overlap(d.conditions, part, subject) for d in relevant_denies)
-        for part in _slices(conditions)
-    )
-
-
-def missing_permissions(
-    actor_rules: Iterable[Rule], requested_rules: Iterable[Rule]
-) -> list[dict[str, Any]]:
-    """Requested permissions the actor does not hold, one entry per rule and action.
-
-    Each entry is ``{"subject", "action": <one action>, "conditions"?}`` in wire form.
-    A requested rule is held when an actor allow rule contains it (every key the allow
-    constrains is constrained at least as tightly by the request; each ``$in`` value
-    may be contained by a different allow rule) and no actor deny rule may overlap it.
-    Requested deny rules only take permissions away, so granting one never exceeds
-    what the actor holds; they need no covering.
-    """
-    actor = list(actor_rules)
-    allows = [rule for rule in actor if not rule.inverted]
-    denies = [rule for rule in actor if rule.inverted]
-    missing: list[dict[str, Any]] = []
-    for rule in requested_rules:
-        if rule.inverted:
-            continue
-        for action in rule.actions:
-            if _covered(rule.subject, action, rule.conditions, allows, denies):
-                continue
-            entry: dict[str, Any] = {"subject": rule.subject, "action": action}
-            if rule.conditions:
-                entry["conditions"] = _wire_conditions(rule.conditions)
-            if entry not in missing:
-                missing.append(entry)
-    return missing
-
-
-def covers(actor_rules: Iterable[Rule], requested_rules: Iterable[Rule]) -> bool:
-    """Whether the actor holds every permission in ``requested_rules``."""
-    return not missing_permissions(actor_rules, requested_rules)
+__all__ = [
+    "Ability",
+    "Rule",
+    "RuleSetValidationError",
+    "RuleValidationError",
+    "covers",
+    "expand_privilege_permission",
+    "glob_matches",
+    "missing_permissions",
+    "pack",
+    "parse_rules",
+    "rules_from_json",
+    "rules_to_json",
+    "unpack",
+]
