@@ -25,7 +25,7 @@ test: $(STAMP) ## Run the test suite (embedded PostgreSQL, two workers)
 	$(BIN)/pytest -n 2 -q
 
 lint: $(STAMP) ## ruff, import-linter
-	$(BIN)/ruff check src tests bench migrations
+	$(BIN)/ruff check src tests migrations $(wildcard bench)
 	$(BIN)/lint-imports
 
 typecheck: $(STAMP) ## mypy --strict
