@@ -143,18 +143,25 @@ def token_ctrlhub(
         str | None, typer.Option(help="Organization id or slug (when the email is in several).")
     ] = None,
     ttl: Annotated[
-        str, typer.Option(help="Lifetime, e.g. 12h, 30d; 'never' for no expiry.")
-    ] = "30d",
+        str | None,
+        typer.Option(
+            help="Lifetime, e.g. 12h or 30d; 'never' for no expiry"
+            " (default ROLEGATE_AUTH__CTRLHUB_SESSION_TTL seconds)."
+        ),
+    ] = None,
 ) -> None:
     """Mint a ctrl-hub session token for a user (stored hashed; printed once)."""
+    settings = get_settings()
     lifetime: dt.timedelta | None = None
-    if ttl != "never":
+    if ttl is None:
+        lifetime = dt.timedelta(seconds=settings.auth.ctrlhub_session_ttl)
+    elif ttl != "never":
         try:
             lifetime = dt.timedelta(milliseconds=parse_ms_duration(ttl))
         except InvalidDurationError as exc:
             typer.echo(f"--ttl: {exc}", err=True)
             raise typer.Exit(code=2) from exc
-    runtime = Runtime(get_settings())
+    runtime = Runtime(settings)
     run(runtime.migrate())
     try:
         minted = run(

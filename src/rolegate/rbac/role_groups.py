@@ -338,7 +338,8 @@ async def update_group(
 ) -> GroupView:
     """Endpoint E: change the fields sent; ``bindings`` sent replaces the whole list."""
     group = await _locked(session, actor, org_id, group_id, now)
-    before = await _view(session, group, now)
+    # Snapshot now: the view holds the ORM row, which the re-read below refreshes.
+    before = _audit_state(await _view(session, group, now))
     values: dict[str, Any] = {}
     if patch.name is not None:
         values["name"] = patch.name
@@ -357,7 +358,7 @@ async def update_group(
         action="ctrlhub.group.update",
         target_type="group",
         target_id=group.id,
-        before=_audit_state(before),
+        before=before,
         after=_audit_state(after),
     )
     return after
@@ -393,7 +394,7 @@ async def replace_members(
             raise NotFoundError(
                 f"User {uid} not found in this organisation", path=["members", index]
             )
-    before = await _view(session, group, now)
+    before = _audit_state(await _view(session, group, now))
     await repo.replace_members(session, group.id, user_ids)
     await repo.update_group(session, group.id, {}, now)
     after = await _view(session, group, now)
@@ -403,7 +404,7 @@ async def replace_members(
         action="ctrlhub.group.members.replace",
         target_type="group",
         target_id=group.id,
-        before=_audit_state(before),
+        before=before,
         after=_audit_state(after),
     )
     return after
@@ -419,7 +420,7 @@ async def delete_group(
 ) -> None:
     """Delete the group everywhere: it is one group for every surface."""
     group = await _locked(session, actor, org_id, group_id, now)
-    before = await _view(session, group, now)
+    before = _audit_state(await _view(session, group, now))
     await repo.delete_group(session, group.id)
     await repository.record_audit(
         session,
@@ -427,6 +428,6 @@ async def delete_group(
         action="ctrlhub.group.delete",
         target_type="group",
         target_id=group.id,
-        before=_audit_state(before),
+        before=before,
         after=None,
     )
