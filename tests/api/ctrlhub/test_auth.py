@@ -188,3 +188,34 @@ async def test_minting_for_an_email_in_two_orgs_needs_the_org(session: AsyncSess
     assert str(minted.user.org_id) != ORG and minted.expires_at is None
     with pytest.raises(NotFoundError):
         await session_tokens.mint(session, email="nobody@acme.test", org=None, ttl=None, now=now)
+
+
+async def test_unexpected_failure_is_500_without_detail_and_with_trace_id(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rolegate.rbac import role_groups
+
+    async def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(role_groups, "get_group", boom)
+    response = await client.get(group_url(), headers=headers())
+    doc = assert_error(response, 500)
+    assert doc["errors"][0] == {
+        "id": response.headers["x-trace-id"],
+        "status": "500",
+        "title": "Internal Server Error",
+    }
+    assert "secret" not in response.text
+
+
+async def test_wrong_method_is_405_in_a_jsonapi_document_with_allow(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.put(group_url(), json=patch_body(name="x"), headers=headers())
+    assert_error(response, 405)
+    assert response.headers["allow"] == "DELETE, GET, PATCH"
+
+
+async def test_unknown_v3_path_is_404_in_a_jsonapi_document(client: httpx.AsyncClient) -> None:
+    assert_error(await client.get("/v3/orgs/x/iam/teams"), 404)

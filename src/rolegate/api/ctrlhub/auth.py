@@ -19,6 +19,8 @@ from rolegate.rbac.actors import Actor
 from rolegate.rbac.errors import AuthenticationError
 
 BODY_METHODS = frozenset({"POST", "PATCH", "PUT"})
+# Marks the catch-all route: it answers 404/405 and needs neither a token nor a body.
+FALLBACK = {"x-rolegate-fallback": True}
 MISSING_TOKEN = "A session token is required (X-Session-Token or Authorization: Bearer)"  # noqa: S105 - a message, not a secret
 
 
@@ -40,6 +42,8 @@ class CtrlHubRoute(SurfaceRoute):
 
         Both come before the body is parsed, so a client learns the real problem first.
         """
+        if self.openapi_extra == FALLBACK:
+            return None
         problem = negotiation.accept_problem(request.headers.get("accept"))
         if problem:
             return single(406, problem, source={"header": "Accept"})

@@ -12,11 +12,12 @@ from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
+import orjson
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from rolegate.api.responses import ORJSONBody
 from rolegate.api.validation import clean_message
 from rolegate.context import request_id_var
 from rolegate.rbac import errors as e
@@ -36,8 +37,14 @@ ERROR_TABLE: list[tuple[type[e.RbacError], int]] = [
 ]
 
 
-class JsonApiResponse(ORJSONBody):
+class JsonApiResponse(JSONResponse):
+    """``application/vnd.api+json`` rendered with orjson (a JSONResponse, so OpenAPI shows
+    the response model)."""
+
     media_type = MEDIA_TYPE
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
 
 
 class DocumentError(StarletteHTTPException):

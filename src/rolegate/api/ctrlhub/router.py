@@ -4,30 +4,39 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rolegate.api.ctrlhub import documents, mapping
 from rolegate.api.ctrlhub import schemas as s
-from rolegate.api.ctrlhub.auth import CtrlHubRoute, CurrentActor
-from rolegate.api.ctrlhub.errors import JsonApiResponse
+from rolegate.api.ctrlhub.auth import FALLBACK, CtrlHubRoute, CurrentActor
+from rolegate.api.ctrlhub.errors import MEDIA_TYPE, JsonApiResponse
 from rolegate.api.routing import get_session
 from rolegate.rbac import role_groups
 
 Session = Annotated[AsyncSession, Depends(get_session)]
 
-_ERROR = {"model": s.ErrorDocument, "content": {"application/vnd.api+json": {}}}
+_ERROR = {"model": s.ErrorDocument, "content": {MEDIA_TYPE: {}}}
 router = APIRouter(
     route_class=CtrlHubRoute,
     tags=["ctrl-hub"],
     default_response_class=JsonApiResponse,
     responses={
         code: {**_ERROR, "description": "JSON:API error document"}
-        for code in (400, 401, 403, 404, 406, 409, 415, 500, 503)
+        for code in (400, 401, 403, 404, 406, 409, 415, 500, 503, "default")
     },
 )
+
+
+def _body(schema: str) -> dict[str, Any]:
+    """Document both request media types (FastAPI lists only application/json)."""
+    ref = {"schema": {"$ref": f"#/components/schemas/{schema}"}}
+    return {"requestBody": {"content": {MEDIA_TYPE: ref, "application/json": ref}}}
+
 
 GROUPS = "/v3/orgs/{org_id}/iam/groups"
 GROUP = GROUPS + "/{group_id}"
@@ -37,7 +46,7 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-@router.patch(GROUP, summary="Update a Role Group")
+@router.patch(GROUP, summary="Update a Role Group", openapi_extra=_body("GroupPatchRequest"))
 async def update_group(
     org_id: uuid.UUID,
     group_id: uuid.UUID,
@@ -68,7 +77,12 @@ async def list_groups(
     return documents.group_list_document(views)
 
 
-@router.post(GROUPS, status_code=201, summary="Create a Role Group")
+@router.post(
+    GROUPS,
+    status_code=201,
+    summary="Create a Role Group",
+    openapi_extra=_body("GroupCreateRequest"),
+)
 async def create_group(
     org_id: uuid.UUID,
     body: s.GroupCreateRequest,
@@ -100,7 +114,11 @@ async def delete_group(
     return Response(status_code=204)
 
 
-@router.patch(GROUP + "/relationships/members", summary="Replace a Role Group's members")
+@router.patch(
+    GROUP + "/relationships/members",
+    summary="Replace a Role Group's members",
+    openapi_extra=_body("MembersRequest"),
+)
 async def replace_members(
     org_id: uuid.UUID,
     group_id: uuid.UUID,
@@ -122,3 +140,29 @@ async def replace_members(
 @router.get("/v3/roles", summary="List the role catalogue of the caller's organisation")
 async def list_roles(actor: CurrentActor, session: Session) -> s.RolesDocument:
     return documents.roles_document(await role_groups.role_catalogue(session, actor, now=_now()))
+
+
+# Registered last: any other /v3 request (unknown path, wrong method) still gets a JSON:API
+# error document and an X-Trace-Id, instead of the framework's default 404/405 body.
+@router.api_route(
+    "/v3/{rest:path}",
+    methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
+    include_in_schema=False,
+    openapi_extra=FALLBACK,
+)
+async def fallback(request: Request) -> Response:
+    allowed = sorted(
+        {
+            method
+            for route in router.routes
+            if isinstance(route, APIRoute)
+            and route.openapi_extra != FALLBACK
+            and route.path_regex.match(request.url.path)
+            for method in route.methods or ()
+        }
+    )
+    if allowed:
+        raise StarletteHTTPException(
+            405, f"{request.method} is not allowed here", headers={"Allow": ", ".join(allowed)}
+        )
+    raise StarletteHTTPException(404, f"No such resource: {request.url.path}")
