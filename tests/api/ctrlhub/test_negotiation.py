@@ -120,3 +120,17 @@ def test_quoted_parameters_with_separators_are_parsed_whole() -> None:
 def test_accept_without_jsonapi_entry_is_not_refused() -> None:
     assert accept_problem("text/html") is None
     assert accept_problem(None) is None
+
+
+@pytest.mark.usefixtures("world")
+async def test_oversized_body_is_413_in_a_jsonapi_document_with_trace_id(
+    client: httpx.AsyncClient,
+) -> None:
+    huge = patch_body(description="x" * (2 * 1024 * 1024))
+    response = await client.patch(
+        group_url(), json=huge, headers={"X-Session-Token": OWNER_TOKEN, "Content-Type": JSONAPI}
+    )
+    assert response.status_code == 413
+    assert response.headers["content-type"] == JSONAPI
+    assert response.headers["x-trace-id"]
+    assert response.json()["errors"][0]["status"] == "413"
