@@ -95,6 +95,9 @@ def serve(
         typer.echo(f"seeded {path.name}: {sum(counts.values())} rows", err=True)
     # Workers are separate processes: hand them the resolved URL through the environment.
     os.environ["ROLEGATE_DATABASE_URL"] = runtime.url
+    # With one worker the app is built in this process, whose settings are already cached
+    # without that URL: forget them so app_from_env reads the environment again.
+    get_settings.cache_clear()
     uvicorn.run(
         "rolegate.main:app_from_env",
         factory=True,
