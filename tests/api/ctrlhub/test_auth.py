@@ -219,3 +219,8 @@ async def test_wrong_method_is_405_in_a_jsonapi_document_with_allow(
 
 async def test_unknown_v3_path_is_404_in_a_jsonapi_document(client: httpx.AsyncClient) -> None:
     assert_error(await client.get("/v3/orgs/x/iam/teams"), 404)
+
+
+async def test_invalid_token_is_401_before_body_validation(client: httpx.AsyncClient) -> None:
+    response = await client.patch(group_url(), json={"data": None}, headers=headers("ses-bogus"))
+    assert_error(response, 401)
