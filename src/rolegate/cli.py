@@ -16,8 +16,9 @@ import typer
 
 from rolegate.config import get_settings
 from rolegate.main import token_codec
-from rolegate.rbac import auth_service
-from rolegate.rbac.errors import IdentityNotFoundError
+from rolegate.rbac import auth_service, session_tokens
+from rolegate.rbac.durations import InvalidDurationError, parse_ms_duration
+from rolegate.rbac.errors import IdentityNotFoundError, NotFoundError
 from rolegate.runtime import Runtime, run
 from rolegate.seed.loader import SeedError, load_seed, read_seed_file
 
@@ -143,6 +144,47 @@ def token_infisical(
         typer.echo(str(exc), err=True)
         raise typer.Exit(code=1) from exc
     sys.stdout.write(login.token.token + "\n")
+
+
+@token_app.command("ctrlhub")
+def token_ctrlhub(
+    user: Annotated[str, typer.Option(help="The user's email address.")],
+    org: Annotated[
+        str | None, typer.Option(help="Organization id or slug (when the email is in several).")
+    ] = None,
+    ttl: Annotated[
+        str | None,
+        typer.Option(
+            help="Lifetime, e.g. 12h or 30d; 'never' for no expiry"
+            " (default ROLEGATE_AUTH__CTRLHUB_SESSION_TTL seconds)."
+        ),
+    ] = None,
+) -> None:
+    """Mint a ctrl-hub session token for a user (stored hashed; printed once)."""
+    settings = get_settings()
+    lifetime: dt.timedelta | None = None
+    if ttl is None:
+        lifetime = dt.timedelta(seconds=settings.auth.ctrlhub_session_ttl)
+    elif ttl != "never":
+        try:
+            lifetime = dt.timedelta(milliseconds=parse_ms_duration(ttl))
+        except InvalidDurationError as exc:
+            typer.echo(f"--ttl: {exc}", err=True)
+            raise typer.Exit(code=2) from exc
+    runtime = Runtime(settings)
+    run(runtime.migrate())
+    try:
+        minted = run(
+            runtime.in_transaction(
+                lambda session: session_tokens.mint(
+                    session, email=user, org=org, ttl=lifetime, now=dt.datetime.now(dt.UTC)
+                )
+            )
+        )
+    except NotFoundError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(code=1) from exc
+    sys.stdout.write(minted.token + "\n")
 
 
 if __name__ == "__main__":  # pragma: no cover

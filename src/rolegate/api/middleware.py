@@ -115,11 +115,10 @@ class RequestContextMiddleware:
 
     async def _send_too_large(self, scope: Scope, send: Send, request_id: str) -> None:
         body = _too_large_body(scope.get("path", ""), request_id, self.max_body_bytes)
-        media = (
-            b"application/vnd.api+json"
-            if scope.get("path", "").startswith("/v3/")
-            else b"application/json"
-        )
+        ctrlhub = scope.get("path", "").startswith("/v3/")
+        media = b"application/vnd.api+json" if ctrlhub else b"application/json"
+        # ctrl-hub clients read the trace id from X-Trace-Id on every response.
+        id_header = b"x-trace-id" if ctrlhub else b"x-request-id"
         await send(
             {
                 "type": "http.response.start",
@@ -127,7 +126,7 @@ class RequestContextMiddleware:
                 "headers": [
                     (b"content-type", media),
                     (b"content-length", str(len(body)).encode()),
-                    (b"x-request-id", request_id.encode()),
+                    (id_header, request_id.encode()),
                 ],
             }
         )

@@ -1,0 +1,109 @@
+"""Core views → JSON:API documents (the only place ctrl-hub responses are built).
+
+No maintained JSON:API library fits pydantic v2 and our route class (the candidates on
+PyPI are framework plug-ins with their own data layers, or v1-era models), so the few
+JSON:API rules we need live here, tested in tests/api/ctrlhub/test_documents.py:
+- every resource linked from primary data appears in ``included`` exactly once
+  (full linkage, no duplicates), and nothing else does;
+- ``jsonapi: {"version": "1.0"}`` on every document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from rolegate.api.ctrlhub import schemas as s
+from rolegate.rbac.conditions import UNCONDITIONAL
+from rolegate.rbac.role_groups import BindingView, CatalogueRole, GroupView, MemberView
+
+
+def identifier(type_: str, id_: object) -> s.Identifier:
+    return s.Identifier(id=str(id_), type=type_)
+
+
+def _condition(raw: dict[str, object]) -> s.ConditionOut:
+    rules = raw.get("rules")
+    return s.ConditionOut(
+        gate=str(raw.get("gate", UNCONDITIONAL["gate"])),
+        rules=[s.RuleOut.model_validate(r) for r in rules] if isinstance(rules, list) else [],
+    )
+
+
+def binding(view: BindingView) -> s.BindingOut:
+    return s.BindingOut(id=str(view.id), role=view.role, condition=_condition(view.condition))
+
+
+def group_resource(view: GroupView) -> s.GroupResource:
+    return s.GroupResource(
+        id=str(view.group.id),
+        attributes=s.GroupAttributes(
+            name=view.group.name,
+            description=view.group.description,
+            bindings=[binding(b) for b in view.bindings],
+        ),
+        relationships=s.GroupRelationships(
+            service_accounts=s.ToMany(data=[]),
+            users=s.ToMany(data=[identifier("users", m.user.id) for m in view.members]),
+        ),
+    )
+
+
+def user_resource(member: MemberView) -> s.UserResource:
+    user = member.user
+    return s.UserResource(
+        id=str(user.id),
+        attributes=s.UserAttributes(email=user.email, identities=[], profile=user.profile or {}),
+        meta=s.UserMeta(grants=member.grants),
+        relationships=s.UserRelationships(
+            organisations=s.ToMany(data=[identifier("organisations", user.org_id)]),
+            teams=s.ToMany(data=[]),
+        ),
+    )
+
+
+def included_users(
+    linked: Iterable[s.Identifier], members: Iterable[MemberView]
+) -> list[s.UserResource]:
+    """Exactly the linked users, once each, in order of first linkage."""
+    by_id = {str(m.user.id): m for m in members}
+    seen: set[str] = set()
+    included = []
+    for ref in linked:
+        if ref.type != "users" or ref.id in seen or ref.id not in by_id:
+            continue
+        seen.add(ref.id)
+        included.append(user_resource(by_id[ref.id]))
+    return included
+
+
+def group_document(view: GroupView) -> s.GroupDocument:
+    data = group_resource(view)
+    return s.GroupDocument(
+        data=data, included=included_users(data.relationships.users.data, view.members)
+    )
+
+
+def group_list_document(views: Sequence[GroupView]) -> s.GroupListDocument:
+    data = [group_resource(v) for v in views]
+    linked = [ref for resource in data for ref in resource.relationships.users.data]
+    members = [m for v in views for m in v.members]
+    return s.GroupListDocument(data=data, included=included_users(linked, members))
+
+
+def members_document(view: GroupView) -> s.MembersDocument:
+    data = [identifier("users", m.user.id) for m in view.members]
+    return s.MembersDocument(data=data, included=included_users(data, view.members))
+
+
+def roles_document(roles: Sequence[CatalogueRole]) -> s.RolesDocument:
+    return s.RolesDocument(
+        data=[
+            s.RoleResource(
+                id=r.id,
+                attributes=s.RoleAttributes(
+                    name=r.name, description=r.description, custom=r.custom
+                ),
+            )
+            for r in roles
+        ]
+    )

@@ -1,0 +1,168 @@
+"""ctrl-hub routes: role groups (endpoint E), their members, and the role catalogue."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.routing import APIRoute
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from rolegate.api.ctrlhub import documents, mapping
+from rolegate.api.ctrlhub import schemas as s
+from rolegate.api.ctrlhub.auth import FALLBACK, CtrlHubRoute, CurrentActor
+from rolegate.api.ctrlhub.errors import MEDIA_TYPE, JsonApiResponse
+from rolegate.api.routing import get_session
+from rolegate.rbac import role_groups
+
+Session = Annotated[AsyncSession, Depends(get_session)]
+
+_ERROR = {"model": s.ErrorDocument, "content": {MEDIA_TYPE: {}}}
+router = APIRouter(
+    route_class=CtrlHubRoute,
+    tags=["ctrl-hub"],
+    default_response_class=JsonApiResponse,
+    responses={
+        code: {**_ERROR, "description": "JSON:API error document"}
+        for code in (400, 401, 403, 404, 406, 409, 415, 500, 503, "default")
+    },
+)
+
+
+def _body(schema: str) -> dict[str, Any]:
+    """Document both request media types (FastAPI lists only application/json)."""
+    ref = {"schema": {"$ref": f"#/components/schemas/{schema}"}}
+    return {"requestBody": {"content": {MEDIA_TYPE: ref, "application/json": ref}}}
+
+
+GROUPS = "/v3/orgs/{org_id}/iam/groups"
+GROUP = GROUPS + "/{group_id}"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@router.patch(GROUP, summary="Update a Role Group", openapi_extra=_body("GroupPatchRequest"))
+async def update_group(
+    org_id: uuid.UUID,
+    group_id: uuid.UUID,
+    body: s.GroupPatchRequest,
+    actor: CurrentActor,
+    session: Session,
+) -> s.GroupDocument:
+    patch = mapping.group_patch(body, group_id)
+    view = await role_groups.update_group(
+        session, actor, org_id=org_id, group_id=group_id, patch=patch, now=_now()
+    )
+    return documents.group_document(view)
+
+
+@router.get(GROUP, summary="Get a Role Group")
+async def get_group(
+    org_id: uuid.UUID, group_id: uuid.UUID, actor: CurrentActor, session: Session
+) -> s.GroupDocument:
+    view = await role_groups.get_group(session, actor, org_id=org_id, group_id=group_id, now=_now())
+    return documents.group_document(view)
+
+
+@router.get(GROUPS, summary="List Role Groups")
+async def list_groups(
+    org_id: uuid.UUID, actor: CurrentActor, session: Session
+) -> s.GroupListDocument:
+    views = await role_groups.list_groups(session, actor, org_id=org_id, now=_now())
+    return documents.group_list_document(views)
+
+
+@router.post(
+    GROUPS,
+    status_code=201,
+    summary="Create a Role Group",
+    openapi_extra=_body("GroupCreateRequest"),
+)
+async def create_group(
+    org_id: uuid.UUID,
+    body: s.GroupCreateRequest,
+    actor: CurrentActor,
+    session: Session,
+    response: Response,
+) -> s.GroupDocument:
+    mapping.check_type(body.data.type, mapping.GROUPS, "/data/type")
+    attributes = body.data.attributes
+    view = await role_groups.create_group(
+        session,
+        actor,
+        org_id=org_id,
+        name=attributes.name,
+        description=attributes.description,
+        bindings=mapping.bindings(attributes.bindings),
+        group_id=body.data.id,
+        now=_now(),
+    )
+    response.headers["Location"] = f"/v3/orgs/{org_id}/iam/groups/{view.group.id}"
+    return documents.group_document(view)
+
+
+@router.delete(GROUP, status_code=204, summary="Delete a Role Group", response_class=Response)
+async def delete_group(
+    org_id: uuid.UUID, group_id: uuid.UUID, actor: CurrentActor, session: Session
+) -> Response:
+    await role_groups.delete_group(session, actor, org_id=org_id, group_id=group_id, now=_now())
+    return Response(status_code=204)
+
+
+@router.patch(
+    GROUP + "/relationships/members",
+    summary="Replace a Role Group's members",
+    openapi_extra=_body("MembersRequest"),
+)
+async def replace_members(
+    org_id: uuid.UUID,
+    group_id: uuid.UUID,
+    body: s.MembersRequest,
+    actor: CurrentActor,
+    session: Session,
+) -> s.MembersDocument:
+    view = await role_groups.replace_members(
+        session,
+        actor,
+        org_id=org_id,
+        group_id=group_id,
+        user_ids=mapping.member_ids(body),
+        now=_now(),
+    )
+    return documents.members_document(view)
+
+
+@router.get("/v3/roles", summary="List the role catalogue of the caller's organisation")
+async def list_roles(actor: CurrentActor, session: Session) -> s.RolesDocument:
+    return documents.roles_document(await role_groups.role_catalogue(session, actor, now=_now()))
+
+
+# Registered last: any other /v3 request (unknown path, wrong method) still gets a JSON:API
+# error document and an X-Trace-Id, instead of the framework's default 404/405 body.
+@router.api_route(
+    "/v3/{rest:path}",
+    methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
+    include_in_schema=False,
+    openapi_extra=FALLBACK,
+)
+async def fallback(request: Request) -> Response:
+    allowed = sorted(
+        {
+            method
+            for route in router.routes
+            if isinstance(route, APIRoute)
+            and route.openapi_extra != FALLBACK
+            and route.path_regex.match(request.url.path)
+            for method in route.methods or ()
+        }
+    )
+    if allowed:
+        raise StarletteHTTPException(
+            405, f"{request.method} is not allowed here", headers={"Allow": ", ".join(allowed)}
+        )
+    raise StarletteHTTPException(404, f"No such resource: {request.url.path}")

@@ -1,0 +1,99 @@
+"""A user's effective roles in an organization, counting every surface's assignments.
+
+Org roles reach a user directly (CSP ``organization``/``custom`` rows) or through a group
+(the same kinds, plus ctrl-hub conditional bindings). A binding counts only when its
+condition matches the user (rolegate.rbac.conditions); every assignment counts only
+inside its time window.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rolegate.rbac import role_groups_repository as repo
+from rolegate.rbac.catalogue import IAM_ADMIN_ROLES
+from rolegate.rbac.conditions import PrincipalFacts, condition_matches
+from rolegate.rbac.models import Role, RoleAssignment, User
+from rolegate.rbac.role_groups_repository import BINDING, GrantRow
+
+
+@dataclass(frozen=True, slots=True)
+class OrgGrant:
+    name: str
+    builtin: bool  # a fixed catalogue role (org_owner, ...) rather than a custom role
+
+
+def facts_of(user: User) -> PrincipalFacts:
+    return PrincipalFacts(
+        id=str(user.id),
+        email=user.email,
+        attributes=user.attributes or {},
+        profile=user.profile or {},
+    )
+
+
+def _grant_of(row: GrantRow) -> OrgGrant | None:
+    if row.role_key == "custom":
+        return OrgGrant(name=row.role_name, builtin=False) if row.role_name else None
+    return OrgGrant(name=row.role_key, builtin=True)
+
+
+async def effective_grants(
+    session: AsyncSession, org_id: uuid.UUID, users: Sequence[User], now: dt.datetime
+) -> dict[uuid.UUID, list[OrgGrant]]:
+    """Each user's org roles now, deduplicated, built-in roles first, then by name."""
+    by_id = {user.id: user for user in users}
+    rows = await repo.org_grant_rows(session, org_id, list(by_id), now)
+    found: dict[uuid.UUID, set[OrgGrant]] = defaultdict(set)
+    for row in rows:
+        user = by_id[row.user_id]
+        if row.kind == BINDING and not condition_matches(row.condition, facts_of(user)):
+            continue
+        grant = _grant_of(row)
+        if grant is not None:
+            found[row.user_id].add(grant)
+    return {uid: sorted(found[uid], key=lambda g: (not g.builtin, g.name)) for uid in by_id}
+
+
+async def is_iam_admin(
+    session: AsyncSession, org_id: uuid.UUID, user: User, now: dt.datetime
+) -> bool:
+    """org_owner or org_admin now, directly or through a group (org_member is not enough).
+
+    Only the fixed roles count: a custom role that happens to be called ``org_admin``
+    grants nothing here.
+    """
+    grants = (await effective_grants(session, org_id, [user], now))[user.id]
+    return any(g.builtin and g.name in IAM_ADMIN_ROLES for g in grants)
+
+
+async def applicable_bindings(
+    session: AsyncSession, group_id: uuid.UUID, user_id: uuid.UUID, now: dt.datetime
+) -> list[tuple[RoleAssignment, Role | None]]:
+    """The ctrl-hub bindings of group G that apply to user U now.
+
+    A binding applies when U is a member of G, the binding's time window is open and its
+    condition matches U's attributes.
+    """
+    user = await repo.get_user(session, user_id)
+    if user is None or not await repo.is_member(session, group_id, user_id):
+        return []
+    facts = facts_of(user)
+    bindings = (await repo.bindings_of(session, [group_id]))[group_id]
+    return [
+        (ra, role)
+        for ra, role in bindings
+        if _window_open(ra, now) and condition_matches(ra.condition, facts)
+    ]
+
+
+def _window_open(ra: RoleAssignment, now: dt.datetime) -> bool:
+    return (ra.starts_at is None or ra.starts_at <= now) and (
+        ra.ends_at is None or now < ra.ends_at
+    )

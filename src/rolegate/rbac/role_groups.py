@@ -1,0 +1,433 @@
+"""ctrl-hub role groups (endpoint E and its siblings): the rules, once.
+
+A role group is a ``groups`` row; its bindings are ``role_assignments`` rows of the group
+with surface ``ctrlhub``, kind ``binding`` and a condition. Writers lock the group row
+(``SELECT ... FOR UPDATE``), so concurrent PATCHes serialize and the stored bindings are
+always exactly one submitted list. Rows that other surfaces made for the group (CSP
+roles, Infisical project roles) are never touched here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rolegate.rbac import org_grants, repository
+from rolegate.rbac import role_groups_repository as repo
+from rolegate.rbac.actors import Actor
+from rolegate.rbac.catalogue import ORG_ROLES
+from rolegate.rbac.conditions import UNCONDITIONAL, condition_issues
+from rolegate.rbac.errors import (
+    ConflictError,
+    GroupNotFoundError,
+    InvalidInputError,
+    NotFoundError,
+    OrganizationNotFoundError,
+    PermissionDeniedError,
+)
+from rolegate.rbac.models import Group, Role, RoleAssignment, User
+from rolegate.rbac.role_groups_repository import BINDING, SURFACE
+
+MAX_SLUG_ATTEMPTS = 50
+
+
+@dataclass(frozen=True, slots=True)
+class BindingSpec:
+    """One requested binding: a catalogue role name and a condition (None: unconditional)."""
+
+    role: str
+    condition: dict[str, Any] | None = None
+    id: uuid.UUID | None = None  # keep the id of an existing binding of the group
+
+
+@dataclass(frozen=True, slots=True)
+class GroupPatch:
+    """Fields a client sent; None means "not sent" (the wire layer refuses explicit nulls)."""
+
+    name: str | None = None
+    description: str | None = None
+    bindings: Sequence[BindingSpec] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BindingView:
+    id: uuid.UUID
+    role: str
+    condition: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class MemberView:
+    user: User
+    grants: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class GroupView:
+    group: Group
+    bindings: list[BindingView]
+    members: list[MemberView] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueRole:
+    id: str  # the name for a fixed role, the UUID for a custom role
+    name: str
+    description: str
+    custom: bool
+
+
+# --- authorization -------------------------------------------------------------------
+
+
+async def _authorize(
+    session: AsyncSession, actor: Actor, org_id: uuid.UUID, now: dt.datetime
+) -> None:
+    """The org exists (404), the actor is in it (403) and administers its IAM (403)."""
+    if await repo.get_org(session, org_id) is None:
+        raise OrganizationNotFoundError(f"Organisation {org_id} not found")
+    user = await repo.get_user(session, actor.id)
+    if actor.org_id != org_id or user is None or user.org_id != org_id:
+        raise PermissionDeniedError("You are not a member of this organisation")
+    if not await org_grants.is_iam_admin(session, org_id, user, now):
+        raise PermissionDeniedError(
+            "Managing role groups needs the org_owner or org_admin role in this organisation"
+        )
+
+
+def _group_not_found(group_id: uuid.UUID) -> GroupNotFoundError:
+    return GroupNotFoundError(f"Group {group_id} not found")
+
+
+# --- reading -------------------------------------------------------------------------
+
+
+def _binding_view(ra: RoleAssignment, role: Role | None) -> BindingView:
+    name = role.name if role is not None else ra.role_key
+    return BindingView(id=ra.id, role=name, condition=ra.condition or dict(UNCONDITIONAL))
+
+
+async def _views(
+    session: AsyncSession, org_id: uuid.UUID, groups: Sequence[Group], now: dt.datetime
+) -> list[GroupView]:
+    ids = [g.id for g in groups]
+    bindings = await repo.bindings_of(session, ids)
+    members = await repo.members_of(session, ids)
+    users = list({u.id: u for us in members.values() for u in us}.values())
+    grants = await org_grants.effective_grants(session, org_id, users, now)
+    return [
+        GroupView(
+            group=g,
+            bindings=[_binding_view(ra, role) for ra, role in bindings[g.id]],
+            members=[
+                MemberView(user=u, grants=[x.name for x in grants[u.id]]) for u in members[g.id]
+            ],
+        )
+        for g in groups
+    ]
+
+
+async def _view(session: AsyncSession, group: Group, now: dt.datetime) -> GroupView:
+    return (await _views(session, group.org_id, [group], now))[0]
+
+
+async def get_group(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    org_id: uuid.UUID,
+    group_id: uuid.UUID,
+    now: dt.datetime,
+) -> GroupView:
+    await _authorize(session, actor, org_id, now)
+    group = await repository.get_group(session, group_id, org_id)
+    if group is None:
+        raise _group_not_found(group_id)
+    return await _view(session, group, now)
+
+
+async def list_groups(
+    session: AsyncSession, actor: Actor, *, org_id: uuid.UUID, now: dt.datetime
+) -> list[GroupView]:
+    await _authorize(session, actor, org_id, now)
+    return await _views(session, org_id, await repo.list_groups(session, org_id), now)
+
+
+async def role_catalogue(
+    session: AsyncSession, actor: Actor, *, now: dt.datetime
+) -> list[CatalogueRole]:
+    """The roles a binding may name in the actor's org: the fixed ones, then custom ones."""
+    fixed = [
+        CatalogueRole(id=name, name=name, description=title, custom=False)
+        for name, title in ORG_ROLES.items()
+    ]
+    custom = [
+        CatalogueRole(id=str(r.id), name=r.name, description=r.description, custom=True)
+        for r in await repo.org_custom_roles(session, actor.org_id)
+        if r.name not in ORG_ROLES
+    ]
+    return fixed + custom
+
+
+# --- bindings ------------------------------------------------------------------------
+
+
+def _issue(message: str, *path: Any) -> dict[str, Any]:
+    return {"code": "invalid", "message": message, "path": ["bindings", *path]}
+
+
+async def _binding_rows(
+    session: AsyncSession,
+    actor: Actor,
+    group: Group,
+    specs: Sequence[BindingSpec],
+    existing: Sequence[tuple[RoleAssignment, Role | None]],
+    now: dt.datetime,
+) -> list[dict[str, Any]]:
+    """Validate the requested bindings as a whole and turn them into rows (400s together)."""
+    custom = await repo.org_roles_by_name(
+        session, group.org_id, [s.role for s in specs if s.role not in ORG_ROLES]
+    )
+    current = {ra.id: ra for ra, _ in existing}
+    issues: list[dict[str, Any]] = []
+    seen_ids: set[uuid.UUID] = set()
+    for index, spec in enumerate(specs):
+        if spec.role not in ORG_ROLES and spec.role not in custom:
+            issues.append(
+                _issue(
+                    f"Role '{spec.role}' is not in this organisation's role catalogue"
+                    " (GET /v3/roles)",
+                    index,
+                    "role",
+                )
+            )
+        if spec.condition is not None:
+            issues.extend(condition_issues(spec.condition, ["bindings", index, "condition"]))
+        if spec.id is not None:
+            if spec.id in seen_ids:
+                issues.append(_issue(f"Binding id {spec.id} is given twice", index, "id"))
+            elif spec.id not in current:
+                issues.append(
+                    _issue(
+                        f"Binding id {spec.id} is not a binding of this group;"
+                        " leave id out to create a new binding",
+                        index,
+                        "id",
+                    )
+                )
+            seen_ids.add(spec.id)
+    if issues:
+        raise InvalidInputError(issues)
+    rows = []
+    for index, spec in enumerate(specs):
+        role = None if spec.role in ORG_ROLES else custom[spec.role]
+        kept = current.get(spec.id) if spec.id is not None else None
+        rows.append(
+            {
+                "id": kept.id if kept is not None else uuid.uuid4(),
+                "org_id": group.org_id,
+                "surface": SURFACE,
+                "kind": BINDING,
+                "group_id": group.id,
+                "role_key": "custom" if role is not None else spec.role,
+                "role_id": role.id if role is not None else None,
+                "condition": spec.condition if spec.condition is not None else UNCONDITIONAL,
+                "position": index,
+                "created_by": kept.created_by if kept is not None else actor.audit_id,
+                "updated_by": actor.audit_id,
+                "created_at": kept.created_at if kept is not None else now,
+                "updated_at": now,
+            }
+        )
+    return rows
+
+
+def _audit_state(view: GroupView) -> dict[str, Any]:
+    return {
+        "name": view.group.name,
+        "description": view.group.description,
+        "bindings": [
+            {"id": str(b.id), "role": b.role, "condition": b.condition} for b in view.bindings
+        ],
+        "members": [str(m.user.id) for m in view.members],
+    }
+
+
+# --- writing -------------------------------------------------------------------------
+
+
+def slugify(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return slug[:200] or "group"
+
+
+async def create_group(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    org_id: uuid.UUID,
+    name: str,
+    description: str,
+    bindings: Sequence[BindingSpec],
+    group_id: uuid.UUID | None,
+    now: dt.datetime,
+) -> GroupView:
+    await _authorize(session, actor, org_id, now)
+    new_id = group_id or uuid.uuid4()
+    if group_id is not None and await repo.group_id_taken(session, group_id):
+        raise ConflictError(f"A group with id {group_id} already exists")
+    base = slugify(name)
+    group = None
+    # The slug (used by the Infisical surface) must be unique in the org; names need not be.
+    for attempt in range(1, MAX_SLUG_ATTEMPTS + 1):
+        slug = base if attempt == 1 else f"{base}-{attempt}"
+        group = await repo.insert_group(
+            session,
+            group_id=new_id,
+            org_id=org_id,
+            name=name,
+            slug=slug,
+            description=description,
+            now=now,
+        )
+        if group is not None:
+            break
+        if await repo.group_id_taken(session, new_id):
+            raise ConflictError(f"A group with id {new_id} already exists")
+    if group is None:
+        raise ConflictError(f"Too many groups are named like '{name}'")
+    rows = await _binding_rows(session, actor, group, bindings, [], now)
+    await repo.replace_bindings(session, group.id, rows)
+    view = await _view(session, group, now)
+    await repository.record_audit(
+        session,
+        actor=actor,
+        action="ctrlhub.group.create",
+        target_type="group",
+        target_id=group.id,
+        before=None,
+        after=_audit_state(view),
+    )
+    return view
+
+
+async def _locked(
+    session: AsyncSession, actor: Actor, org_id: uuid.UUID, group_id: uuid.UUID, now: dt.datetime
+) -> Group:
+    await _authorize(session, actor, org_id, now)
+    group = await repo.lock_group(session, group_id, org_id)
+    if group is None:
+        raise _group_not_found(group_id)
+    return group
+
+
+async def update_group(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    org_id: uuid.UUID,
+    group_id: uuid.UUID,
+    patch: GroupPatch,
+    now: dt.datetime,
+) -> GroupView:
+    """Endpoint E: change the fields sent; ``bindings`` sent replaces the whole list."""
+    group = await _locked(session, actor, org_id, group_id, now)
+    # Snapshot now: the view holds the ORM row, which the re-read below refreshes.
+    before = _audit_state(await _view(session, group, now))
+    values: dict[str, Any] = {}
+    if patch.name is not None:
+        values["name"] = patch.name
+    if patch.description is not None:
+        values["description"] = patch.description
+    if patch.bindings is not None:
+        existing = (await repo.bindings_of(session, [group.id]))[group.id]
+        rows = await _binding_rows(session, actor, group, patch.bindings, existing, now)
+        await repo.replace_bindings(session, group.id, rows)
+    await repo.update_group(session, group.id, values, now)
+    group = await repo.lock_group(session, group_id, org_id) or group
+    after = await _view(session, group, now)
+    await repository.record_audit(
+        session,
+        actor=actor,
+        action="ctrlhub.group.update",
+        target_type="group",
+        target_id=group.id,
+        before=before,
+        after=_audit_state(after),
+    )
+    return after
+
+
+async def replace_members(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    org_id: uuid.UUID,
+    group_id: uuid.UUID,
+    user_ids: Sequence[uuid.UUID],
+    now: dt.datetime,
+) -> GroupView:
+    """Replace the group's members; every user must belong to the org (404 naming it)."""
+    seen: set[uuid.UUID] = set()
+    for index, uid in enumerate(user_ids):
+        if uid in seen:
+            raise InvalidInputError(
+                [
+                    {
+                        "code": "invalid",
+                        "message": f"User {uid} is given twice",
+                        "path": ["members", index],
+                    }
+                ]
+            )
+        seen.add(uid)
+    group = await _locked(session, actor, org_id, group_id, now)
+    users = await repo.users_of_org(session, org_id, user_ids)
+    for index, uid in enumerate(user_ids):
+        if uid not in users:
+            raise NotFoundError(
+                f"User {uid} not found in this organisation", path=["members", index]
+            )
+    before = _audit_state(await _view(session, group, now))
+    await repo.replace_members(session, group.id, user_ids)
+    await repo.update_group(session, group.id, {}, now)
+    after = await _view(session, group, now)
+    await repository.record_audit(
+        session,
+        actor=actor,
+        action="ctrlhub.group.members.replace",
+        target_type="group",
+        target_id=group.id,
+        before=before,
+        after=_audit_state(after),
+    )
+    return after
+
+
+async def delete_group(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    org_id: uuid.UUID,
+    group_id: uuid.UUID,
+    now: dt.datetime,
+) -> None:
+    """Delete the group everywhere: it is one group for every surface."""
+    group = await _locked(session, actor, org_id, group_id, now)
+    before = _audit_state(await _view(session, group, now))
+    await repo.delete_group(session, group.id)
+    await repository.record_audit(
+        session,
+        actor=actor,
+        action="ctrlhub.group.delete",
+        target_type="group",
+        target_id=group.id,
+        before=before,
+        after=None,
+    )
