@@ -43,10 +43,16 @@ class RoleNameInput(CspModel):
 
 class UpdateRolesRequest(CspModel):
     roleNamesToAdd: list[str] | None = Field(
-        default=None, max_length=MAX_ROLES, deprecated=True, description="Use rolesToAdd"
+        default=None,
+        max_length=MAX_ROLES,
+        json_schema_extra={"deprecated": True},
+        description="Use rolesToAdd",
     )
     roleNamesToRemove: list[str] | None = Field(
-        default=None, max_length=MAX_ROLES, deprecated=True, description="Use rolesToRemove"
+        default=None,
+        max_length=MAX_ROLES,
+        json_schema_extra={"deprecated": True},
+        description="Use rolesToRemove",
     )
     rolesToAdd: list[RoleBindingInput] | None = Field(default=None, max_length=MAX_ROLES)
     rolesToRemove: list[RoleNameInput] | None = Field(default=None, max_length=MAX_ROLES)
