@@ -94,6 +94,9 @@ def serve(
         typer.echo(f"seeded {path.name}: {sum(counts.values())} rows", err=True)
     # Workers are separate processes: hand them the resolved URL through the environment.
     os.environ["ROLEGATE_DATABASE_URL"] = runtime.url
+    # With one worker uvicorn builds the app in this process: drop the settings cached
+    # above (read before the URL was known) so app_from_env sees the resolved URL.
+    get_settings.cache_clear()
     uvicorn.run(
         "rolegate.main:app_from_env",
         factory=True,
