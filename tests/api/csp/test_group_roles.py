@@ -33,6 +33,7 @@ from tests.api.csp.conftest import (
     roles_url,
 )
 
+NOWHERE = "00000000-0000-4000-8000-00000000dead"  # a well-formed id nothing has
 FAR = 3609941597  # the seed doc's expiresAt (2084)
 SEEDED = {
     "organizationRoles": ["org_member", "support_user"],
@@ -345,7 +346,7 @@ async def test_deprecated_name_lists_add_and_remove(
             "serviceRoles[0].serviceDefinitionId",
         ),
         (
-            {"serviceRoles": [{"serviceDefinitionId": str(uuid.uuid4())}]},
+            {"serviceRoles": [{"serviceDefinitionId": NOWHERE}]},
             "serviceRoles[0].serviceDefinitionId",
         ),
         (
@@ -483,7 +484,7 @@ async def test_missing_org_is_404_with_the_csp_message(
         assert error["message"] == "Organization with this identifier is not found."
 
 
-@pytest.mark.parametrize("group", [OTHER_GROUP, str(uuid.uuid4()), "engineering"])
+@pytest.mark.parametrize("group", [OTHER_GROUP, NOWHERE, "engineering"])
 async def test_group_missing_or_in_another_org_is_404_with_the_csp_message(
     client: httpx.AsyncClient, tokens: Tokens, group: str
 ) -> None:
