@@ -23,13 +23,8 @@ from rolegate.rbac import csp_group_roles_repository as repo
 from rolegate.rbac import outbox, repository
 from rolegate.rbac.actors import Actor
 from rolegate.rbac.catalogue import IAM_ADMIN_ROLES, ORG_ROLES
-from rolegate.rbac.errors import (
-    ConflictError,
-    GroupNotFoundError,
-    InvalidInputError,
-    OrganizationNotFoundError,
-    PermissionDeniedError,
-)
+from rolegate.rbac.csp_access import GROUP_NOT_FOUND, OWNER_ONLY, authorize, parse_id
+from rolegate.rbac.errors import GroupNotFoundError, InvalidInputError
 from rolegate.rbac.models import Group, Organization, Role, RoleAssignment
 
 log = logging.getLogger("rolegate.csp")
@@ -38,8 +33,6 @@ SURFACE = "csp"
 Kind = Literal["organization", "custom", "service"]
 Path = tuple[str | int, ...]
 
-ORG_NOT_FOUND = "Organization with this identifier is not found."
-GROUP_NOT_FOUND = "Group with this identifier is not found."
 # The seed doc: groups above this size get no e-mail about their role changes.
 NOTIFY_MAX_MEMBERS = 1000
 # datetime cannot hold year 10000; an expiry past it is a client bug, not "never".
@@ -90,49 +83,6 @@ class GroupRolesView:
     organization: list[RoleView]
     custom: list[RoleView]
     service: dict[uuid.UUID, list[RoleView]]
-
-
-@dataclass(frozen=True, slots=True)
-class GroupView:
-    org: Organization
-    group: Group
-    users_count: int
-    roles: GroupRolesView
-
-
-# --- access -------------------------------------------------------------------------
-
-
-async def _authorize(
-    session: AsyncSession,
-    actor: Actor,
-    org_id: uuid.UUID | None,
-    allowed: frozenset[str],
-    action: str,
-    now: dt.datetime,
-) -> Organization:
-    org = await repo.get_organization(session, org_id) if org_id else None
-    if org is None:
-        raise OrganizationNotFoundError(ORG_NOT_FOUND)
-    if actor.org_id != org.id:
-        raise PermissionDeniedError(
-            f"The access token is not scoped to organization {org.id}; {action} is refused"
-        )
-    held = set(await repository.user_org_role_keys(session, actor.id, org.id, now))
-    if not held & allowed:
-        names = " or ".join(ORG_ROLES[r] for r in sorted(allowed, key=list(ORG_ROLES).index))
-        raise PermissionDeniedError(f"Only an {names} may {action}")
-    return org
-
-
-OWNER_ONLY = frozenset({"org_owner"})
-
-
-def parse_id(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
 
 
 # --- planning -----------------------------------------------------------------------
@@ -417,7 +367,7 @@ def audit_roles(view: GroupRolesView) -> dict[str, Any]:
     }
 
 
-async def _active_view(
+async def active_view(
     session: AsyncSession, group_id: uuid.UUID, now: dt.datetime
 ) -> GroupRolesView:
     return _view(await repo.group_assignments(session, group_id, active_now=now))
@@ -436,7 +386,7 @@ async def update_group_roles(
     now: dt.datetime,
 ) -> None:
     """Endpoint D. Writes nothing unless every part of the request is acceptable."""
-    org = await _authorize(
+    org = await authorize(
         session, actor, parse_id(org_id), OWNER_ONLY, "update the roles of a group", now
     )
     for sec in update.sections:
@@ -456,7 +406,7 @@ async def update_group_roles(
         await repo.update_assignment(session, assignment_id, values)
     await repo.insert_assignments(session, plan.inserts)
     await repo.touch_group(session, group.id, now)
-    after = await _active_view(session, group.id, now)
+    after = await active_view(session, group.id, now)
     await repository.record_audit(
         session,
         actor=actor,
@@ -502,103 +452,11 @@ async def _notify(
 async def get_group_roles(
     session: AsyncSession, actor: Actor, *, org_id: str, group_id: str, now: dt.datetime
 ) -> GroupRolesView:
-    org = await _authorize(
+    org = await authorize(
         session, actor, parse_id(org_id), IAM_ADMIN_ROLES, "read the roles of a group", now
     )
     group_uuid = parse_id(group_id)
     found = await repo.get_group_row(session, group_uuid, org.id) if group_uuid else None
     if found is None:
         raise GroupNotFoundError(GROUP_NOT_FOUND)
-    return await _active_view(session, found.group.id, now)
-
-
-async def get_group(
-    session: AsyncSession, actor: Actor, *, org_id: str, group_id: str, now: dt.datetime
-) -> GroupView:
-    org = await _authorize(session, actor, parse_id(org_id), IAM_ADMIN_ROLES, "read a group", now)
-    group_uuid = parse_id(group_id)
-    found = await repo.get_group_row(session, group_uuid, org.id) if group_uuid else None
-    if found is None:
-        raise GroupNotFoundError(GROUP_NOT_FOUND)
-    roles = await _active_view(session, found.group.id, now)
-    return GroupView(org=org, group=found.group, users_count=found.users_count, roles=roles)
-
-
-@dataclass(frozen=True, slots=True)
-class GroupPage:
-    groups: list[repo.GroupRow]
-    total: int
-    org: Organization
-
-
-async def list_groups(
-    session: AsyncSession,
-    actor: Actor,
-    *,
-    org_id: str,
-    offset: int,
-    limit: int,
-    now: dt.datetime,
-) -> GroupPage:
-    org = await _authorize(
-        session, actor, parse_id(org_id), IAM_ADMIN_ROLES, "list the groups", now
-    )
-    rows, total = await repo.list_groups(session, org.id, offset=offset, limit=limit)
-    return GroupPage(groups=rows, total=total, org=org)
-
-
-def slugify(name: str) -> str:
-    out, dash = [], False
-    for ch in name.lower():
-        if ch.isascii() and ch.isalnum():
-            out.append(ch)
-            dash = False
-        elif not dash and out:
-            out.append("-")
-            dash = True
-    return "".join(out).strip("-")[:200] or "group"
-
-
-async def create_group(
-    session: AsyncSession,
-    actor: Actor,
-    *,
-    org_id: str,
-    display_name: str,
-    description: str,
-    now: dt.datetime,
-) -> GroupView:
-    org = await _authorize(session, actor, parse_id(org_id), OWNER_ONLY, "create a group", now)
-    if await repo.group_name_taken(session, org.id, display_name):
-        raise ConflictError(f"A group named '{display_name}' already exists in this organization.")
-    base = slugify(display_name)
-    group: Group | None = None
-    for attempt in range(1, 100):
-        slug = base if attempt == 1 else f"{base}-{attempt}"
-        group = await repo.insert_group(
-            session,
-            org_id=org.id,
-            name=display_name,
-            slug=slug,
-            description=description,
-            now=now,
-        )
-        if group is not None:
-            break
-    if group is None:
-        raise ConflictError(f"Could not find a free slug for the group '{display_name}'.")
-    await repository.record_audit(
-        session,
-        actor=actor,
-        action="csp.group.create",
-        target_type="group",
-        target_id=group.id,
-        before=None,
-        after={"displayName": group.name, "description": group.description, "slug": group.slug},
-    )
-    return GroupView(
-        org=org,
-        group=group,
-        users_count=0,
-        roles=GroupRolesView(organization=[], custom=[], service={}),
-    )
+    return await active_view(session, found.group.id, now)

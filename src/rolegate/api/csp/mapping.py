@@ -6,6 +6,7 @@ import datetime as dt
 
 from rolegate.api.csp import schemas as s
 from rolegate.rbac import csp_group_roles as core
+from rolegate.rbac import csp_groups
 from rolegate.rbac.catalogue import ORG_ROLES
 from rolegate.rbac.csp_group_roles_repository import GroupRow
 from rolegate.rbac.models import Organization
@@ -136,7 +137,7 @@ def group_summary(row: GroupRow, org: Organization) -> s.GroupSummary:
     return s.GroupSummary.model_validate(_summary_fields(row, org))
 
 
-def group(view: core.GroupView) -> s.GroupResponse:
+def group(view: csp_groups.GroupView) -> s.GroupResponse:
     roles = group_roles(view.roles)
     row = GroupRow(group=view.group, users_count=view.users_count)
     return s.GroupResponse.model_validate(

@@ -14,7 +14,7 @@ from rolegate.api.csp.auth import PUBLIC, CspRoute, CurrentActor
 from rolegate.api.csp.errors import CspErrorResponse
 from rolegate.api.routing import error_responses, get_session
 from rolegate.config import Settings
-from rolegate.rbac import csp_auth, csp_group_roles
+from rolegate.rbac import csp_auth, csp_group_roles, csp_groups
 from rolegate.rbac.errors import InvalidInputError
 from rolegate.rbac.tokens import TokenCodec
 
@@ -120,9 +120,7 @@ async def get_group_roles(
 async def get_group(
     orgId: str, groupId: str, actor: CurrentActor, session: Session
 ) -> s.GroupResponse:
-    view = await csp_group_roles.get_group(
-        session, actor, org_id=orgId, group_id=groupId, now=_now()
-    )
+    view = await csp_groups.get_group(session, actor, org_id=orgId, group_id=groupId, now=_now())
     return mapping.group(view)
 
 
@@ -134,7 +132,7 @@ async def list_groups(
     pageStart: Annotated[int, Query(ge=1, description="1-based index of the first result")] = 1,
     pageLimit: Annotated[int, Query(ge=1, le=200, description="Results per page")] = 20,
 ) -> s.GroupsPage:
-    page = await csp_group_roles.list_groups(
+    page = await csp_groups.list_groups(
         session, actor, org_id=orgId, offset=pageStart - 1, limit=pageLimit, now=_now()
     )
     base = f"{PREFIX}/orgs/{orgId}/groups"
@@ -170,7 +168,7 @@ async def create_group(
         raise InvalidInputError(
             [{"code": "too_small", "message": "must not be blank", "path": ["displayName"]}]
         )
-    view = await csp_group_roles.create_group(
+    view = await csp_groups.create_group(
         session,
         actor,
         org_id=orgId,
