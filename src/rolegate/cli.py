@@ -16,7 +16,7 @@ import typer
 
 from rolegate.config import get_settings
 from rolegate.main import token_codec
-from rolegate.rbac import auth_service, session_tokens
+from rolegate.rbac import auth_service, csp_auth, session_tokens
 from rolegate.rbac.durations import InvalidDurationError, parse_ms_duration
 from rolegate.rbac.errors import IdentityNotFoundError, NotFoundError
 from rolegate.runtime import Runtime, run
@@ -185,6 +185,37 @@ def token_ctrlhub(
         typer.echo(str(exc), err=True)
         raise typer.Exit(code=1) from exc
     sys.stdout.write(minted.token + "\n")
+
+
+@token_app.command("csp")
+def token_csp(
+    user: Annotated[str, typer.Option(help="The user's e-mail address.")],
+    org: Annotated[
+        str | None, typer.Option(help="Organization id, when the e-mail is in several orgs.")
+    ] = None,
+) -> None:
+    """Print a CSP access token for a user (send it as csp-auth-token)."""
+    settings = get_settings()
+    runtime = Runtime(settings)
+    run(runtime.migrate())
+    codec = token_codec(settings)
+    try:
+        grant = run(
+            runtime.in_transaction(
+                lambda session: csp_auth.mint_for_email(
+                    session,
+                    codec,
+                    user,
+                    org=org,
+                    ttl=settings.auth.csp_token_ttl,
+                    now=dt.datetime.now(dt.UTC),
+                )
+            )
+        )
+    except csp_auth.UserNotFoundError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(code=1) from exc
+    sys.stdout.write(grant.access_token + "\n")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,8 +9,9 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from rolegate import __version__
+from rolegate import __version__, outbox_worker
 from rolegate.api import ops
+from rolegate.api.csp.router import router as csp_router
 from rolegate.api.ctrlhub.router import router as ctrlhub_router
 from rolegate.api.infisical.router import router as infisical_router
 from rolegate.api.middleware import RequestContextMiddleware
@@ -47,9 +48,12 @@ def create_app(
         active = engine or create_engine(settings, url or "")
         app.state.engine = active
         app.state.sessionmaker = create_sessionmaker(active)
+        worker = outbox_worker.start_worker(app.state.sessionmaker, settings)
         try:
             yield
         finally:
+            if worker is not None:
+                await worker.stop()
             if own_engine:
                 await active.dispose()
 
@@ -69,6 +73,7 @@ def create_app(
     app.include_router(ops.router)
     app.include_router(infisical_router)
     app.include_router(ctrlhub_router)
+    app.include_router(csp_router)
     return app
 
 

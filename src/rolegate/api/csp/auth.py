@@ -1,0 +1,51 @@
+"""CSP authentication: ``csp-auth-token: <jwt>`` (what CSP clients send) or
+``Authorization: Bearer <jwt>``, minted by the API-token exchange."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import Depends, Request, Response
+
+from rolegate.api.csp.errors import ERRORS, not_authenticated
+from rolegate.api.routing import SurfaceRoute, get_session
+from rolegate.rbac import csp_auth
+from rolegate.rbac.actors import Actor
+from rolegate.rbac.errors import AuthenticationError
+from rolegate.rbac.tokens import TokenCodec
+
+PUBLIC = {"x-rolegate-public": True}
+
+
+def presented_token(request: Request) -> str | None:
+    token = request.headers.get("csp-auth-token", "").strip()
+    if token:
+        return token
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+class CspRoute(SurfaceRoute):
+    errors = ERRORS
+
+    async def precheck(self, request: Request) -> Response | None:
+        # No token: 401 before the body is read or anything is looked up.
+        if self.openapi_extra and self.openapi_extra.get("x-rolegate-public"):
+            return None
+        if presented_token(request) is None:
+            return not_authenticated()
+        return None
+
+
+async def current_actor(request: Request) -> Actor:
+    token = presented_token(request)
+    if token is None:  # precheck already answered; kept for direct dependency use
+        raise AuthenticationError("Authentication required")
+    codec: TokenCodec = request.app.state.tokens
+    return await csp_auth.authenticate(get_session(request), codec, token, dt.datetime.now(dt.UTC))
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]

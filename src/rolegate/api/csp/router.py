@@ -1,0 +1,179 @@
+"""CSP routes: API-token exchange, group roles (endpoint D) and groups."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rolegate.api.csp import mapping
+from rolegate.api.csp import schemas as s
+from rolegate.api.csp.auth import PUBLIC, CspRoute, CurrentActor
+from rolegate.api.csp.errors import CspErrorResponse
+from rolegate.api.routing import error_responses, get_session
+from rolegate.config import Settings
+from rolegate.rbac import csp_auth, csp_group_roles, csp_groups
+from rolegate.rbac.errors import InvalidInputError
+from rolegate.rbac.tokens import TokenCodec
+
+Session = Annotated[AsyncSession, Depends(get_session)]
+
+PREFIX = "/csp/gateway/am/api"
+
+router = APIRouter(
+    prefix=PREFIX,
+    route_class=CspRoute,
+    tags=["VMware CSP"],
+    responses=error_responses(CspErrorResponse, 400, 401, 403, 404, 409, 500, 503),
+)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@router.post(
+    "/auth/api-tokens/authorize",
+    openapi_extra=PUBLIC,
+    summary="Exchange an API token for an access token",
+)
+async def authorize(
+    request: Request,
+    session: Session,
+    api_token: Annotated[str | None, Form(max_length=4096)] = None,
+    refresh_token_form: Annotated[
+        str | None, Form(alias="refresh_token", max_length=4096, deprecated=True)
+    ] = None,
+    refresh_token_query: Annotated[
+        str | None, Query(alias="refresh_token", max_length=4096, deprecated=True)
+    ] = None,
+) -> s.TokenResponse:
+    token = api_token or refresh_token_form or refresh_token_query
+    if not token:
+        raise InvalidInputError(
+            [
+                {
+                    "code": "missing",
+                    "message": "invalid_request: api_token is required"
+                    " (form field api_token, or the deprecated refresh_token)",
+                    "path": ["api_token"],
+                }
+            ]
+        )
+    settings: Settings = request.app.state.settings
+    codec: TokenCodec = request.app.state.tokens
+    grant = await csp_auth.exchange_api_token(
+        session, codec, token, ttl=settings.auth.csp_token_ttl, now=_now()
+    )
+    return s.TokenResponse(
+        access_token=grant.access_token,
+        expires_in=grant.expires_in,
+        id_token=grant.id_token,
+        refresh_token=grant.refresh_token,
+        scope=grant.scope,
+    )
+
+
+GROUP_PATH = "/orgs/{orgId}/groups/{groupId}"
+
+
+@router.patch(
+    GROUP_PATH + "/roles",
+    summary="Update roles of a group within an organization (Organization Owner)",
+    response_class=Response,
+    responses={200: {"description": "Roles updated; the body is empty"}},
+)
+async def update_group_roles(
+    orgId: str,
+    groupId: str,
+    body: s.UpdateGroupRolesRequest,
+    actor: CurrentActor,
+    session: Session,
+) -> Response:
+    await csp_group_roles.update_group_roles(
+        session,
+        actor,
+        org_id=orgId,
+        group_id=groupId,
+        update=mapping.group_roles_update(body),
+        now=_now(),
+    )
+    return Response(status_code=200)
+
+
+@router.get(
+    GROUP_PATH + "/roles",
+    summary="Get the roles of a group (Organization Owner or Administrator)",
+)
+async def get_group_roles(
+    orgId: str, groupId: str, actor: CurrentActor, session: Session
+) -> s.GroupRolesResponse:
+    view = await csp_group_roles.get_group_roles(
+        session, actor, org_id=orgId, group_id=groupId, now=_now()
+    )
+    return mapping.group_roles(view)
+
+
+@router.get(GROUP_PATH, summary="Get a group of an organization")
+async def get_group(
+    orgId: str, groupId: str, actor: CurrentActor, session: Session
+) -> s.GroupResponse:
+    view = await csp_groups.get_group(session, actor, org_id=orgId, group_id=groupId, now=_now())
+    return mapping.group(view)
+
+
+@router.get("/orgs/{orgId}/groups", summary="List the groups of an organization (paged)")
+async def list_groups(
+    orgId: str,
+    actor: CurrentActor,
+    session: Session,
+    pageStart: Annotated[int, Query(ge=1, description="1-based index of the first result")] = 1,
+    pageLimit: Annotated[int, Query(ge=1, le=200, description="Results per page")] = 20,
+) -> s.GroupsPage:
+    page = await csp_groups.list_groups(
+        session, actor, org_id=orgId, offset=pageStart - 1, limit=pageLimit, now=_now()
+    )
+    base = f"{PREFIX}/orgs/{orgId}/groups"
+    shown_until = pageStart - 1 + len(page.groups)
+    next_link = (
+        f"{base}?pageStart={pageStart + pageLimit}&pageLimit={pageLimit}"
+        if shown_until < page.total
+        else None
+    )
+    prev_link = (
+        f"{base}?pageStart={max(1, pageStart - pageLimit)}&pageLimit={pageLimit}"
+        if pageStart > 1
+        else None
+    )
+    return s.GroupsPage(
+        results=[mapping.group_summary(row, page.org) for row in page.groups],
+        totalResults=page.total,
+        nextLink=next_link,
+        prevLink=prev_link,
+    )
+
+
+@router.post(
+    "/orgs/{orgId}/groups",
+    status_code=201,
+    summary="Create a group in an organization (Organization Owner)",
+)
+async def create_group(
+    orgId: str, body: s.CreateGroupRequest, actor: CurrentActor, session: Session
+) -> s.GroupResponse:
+    name = body.displayName.strip()
+    if not name:
+        raise InvalidInputError(
+            [{"code": "too_small", "message": "must not be blank", "path": ["displayName"]}]
+        )
+    view = await csp_groups.create_group(
+        session,
+        actor,
+        org_id=orgId,
+        display_name=name,
+        description=body.description or "",
+        now=_now(),
+    )
+    return mapping.group(view)

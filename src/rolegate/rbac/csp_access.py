@@ -1,0 +1,53 @@
+"""Who may act on a CSP org: the token's org scope and the org roles held now.
+
+Authority comes from the database at request time (``repository.user_org_role_keys``):
+roles held directly or through a group, counted only while active.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rolegate.rbac import csp_group_roles_repository as repo
+from rolegate.rbac import repository
+from rolegate.rbac.actors import Actor
+from rolegate.rbac.catalogue import ORG_ROLES
+from rolegate.rbac.errors import OrganizationNotFoundError, PermissionDeniedError
+from rolegate.rbac.models import Organization
+
+ORG_NOT_FOUND = "Organization with this identifier is not found."
+GROUP_NOT_FOUND = "Group with this identifier is not found."
+OWNER_ONLY = frozenset({"org_owner"})
+
+
+def parse_id(value: str) -> uuid.UUID | None:
+    """A path id that is not a GUID names nothing: the caller answers 404."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+async def authorize(
+    session: AsyncSession,
+    actor: Actor,
+    org_id: uuid.UUID | None,
+    allowed: frozenset[str],
+    action: str,
+    now: dt.datetime,
+) -> Organization:
+    org = await repo.get_organization(session, org_id) if org_id else None
+    if org is None:
+        raise OrganizationNotFoundError(ORG_NOT_FOUND)
+    if actor.org_id != org.id:
+        raise PermissionDeniedError(
+            f"The access token is not scoped to organization {org.id}; {action} is refused"
+        )
+    held = set(await repository.user_org_role_keys(session, actor.id, org.id, now))
+    if not held & allowed:
+        names = " or ".join(ORG_ROLES[r] for r in sorted(allowed, key=list(ORG_ROLES).index))
+        raise PermissionDeniedError(f"Only an {names} may {action}")
+    return org

@@ -1,0 +1,143 @@
+"""CSP credentials: API-token exchange, access tokens, and who a presented token is.
+
+An API token (stored as its SHA-256) is exchanged for a short-lived JWT scoped to the
+user's organization (``context_name``). The ``perms`` claim lists the roles held at
+minting time for clients that read it; authority is always decided from the database
+at request time, so a role removed since minting no longer counts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rolegate.rbac import csp_group_roles_repository as repo
+from rolegate.rbac import repository
+from rolegate.rbac.actors import Actor
+from rolegate.rbac.catalogue import ORG_ROLES
+from rolegate.rbac.errors import AuthenticationError, InvalidCredentialsError, NotFoundError
+from rolegate.rbac.models import User
+from rolegate.rbac.secrets import token_digest
+from rolegate.rbac.tokens import TokenCodec
+
+SURFACE = "csp"
+# Its own audience: an id token is never accepted as an access token.
+ID_TOKEN_SURFACE = "csp-id"  # noqa: S105 - an audience name, not a secret
+SCOPE = "openid ALL_PERMISSIONS customer_number group_ids group_names"
+
+
+class InvalidGrantError(InvalidCredentialsError):
+    """An API token that is unknown, expired or revoked (OAuth ``invalid_grant``)."""
+
+
+class UserNotFoundError(NotFoundError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class CspGrant:
+    access_token: str
+    id_token: str
+    refresh_token: str | None
+    expires_in: int
+    scope: str
+
+
+async def _perms(session: AsyncSession, user: User, now: dt.datetime) -> list[str]:
+    org_roles = await repository.user_org_role_keys(session, user.id, user.org_id, now)
+    services = await repo.user_service_roles(session, user.id, user.org_id, now)
+    perms = [f"csp:{key}" for key in ORG_ROLES if key in set(org_roles)]
+    perms += sorted(f"external/{sd}/{name}" for sd, name in services)
+    return perms
+
+
+async def mint_for_user(
+    session: AsyncSession,
+    codec: TokenCodec,
+    user: User,
+    *,
+    ttl: int,
+    now: dt.datetime,
+    refresh_token: str | None = None,
+) -> CspGrant:
+    perms = await _perms(session, user, now)
+    claims = {
+        "context_name": str(user.org_id),
+        "context": str(user.org_id),
+        "username": user.email,
+        "acct": user.email,
+        "email": user.email,
+        "perms": perms,
+        "azp": "rolegate_csp_api_token",
+    }
+    issued = codec.mint(surface=SURFACE, subject=user.id, ttl_seconds=ttl, claims=claims, now=now)
+    await repository.record_access_token(
+        session,
+        jti=issued.jti,
+        surface=SURFACE,
+        principal_id=user.id,
+        issued_at=issued.issued_at,
+        expires_at=issued.expires_at,
+    )
+    id_token = codec.mint(
+        surface=ID_TOKEN_SURFACE,
+        subject=user.id,
+        ttl_seconds=ttl,
+        claims={"email": user.email, "context_name": str(user.org_id), "acct": user.email},
+        now=now,
+    )
+    return CspGrant(
+        access_token=issued.token,
+        id_token=id_token.token,
+        refresh_token=refresh_token,
+        expires_in=ttl,
+        scope=SCOPE,
+    )
+
+
+async def exchange_api_token(
+    session: AsyncSession, codec: TokenCodec, api_token: str, *, ttl: int, now: dt.datetime
+) -> CspGrant:
+    """``POST …/auth/api-tokens/authorize``: API token → access token."""
+    user = await repo.user_for_api_token(session, token_digest(api_token), now)
+    if user is None:
+        raise InvalidGrantError("invalid_grant: Invalid API token (unknown, expired or revoked)")
+    # CSP hands the API token back as the refresh token: exchanging it again refreshes.
+    return await mint_for_user(session, codec, user, ttl=ttl, now=now, refresh_token=api_token)
+
+
+async def mint_for_email(
+    session: AsyncSession,
+    codec: TokenCodec,
+    email: str,
+    *,
+    org: str | None,
+    ttl: int,
+    now: dt.datetime,
+) -> CspGrant:
+    """What ``rolegate token csp --user EMAIL`` prints."""
+    users = await repo.users_by_email(session, email)
+    if org is not None:
+        users = [u for u in users if str(u.org_id) == org]
+    if not users:
+        raise UserNotFoundError(f"No user with e-mail {email}" + (f" in org {org}" if org else ""))
+    if len(users) > 1:
+        orgs = ", ".join(str(u.org_id) for u in users)
+        raise UserNotFoundError(f"{email} is a user of several orgs ({orgs}); pass --org")
+    return await mint_for_user(session, codec, users[0], ttl=ttl, now=now)
+
+
+async def authenticate(
+    session: AsyncSession, codec: TokenCodec, token: str, now: dt.datetime
+) -> Actor:
+    claims = codec.verify(token, surface=SURFACE)
+    jti: uuid.UUID = claims["jti"]
+    if not await repository.access_token_is_live(session, jti, SURFACE, now):
+        raise AuthenticationError("The access token is revoked or expired")
+    user = await repo.get_user(session, claims["sub"])
+    if user is None or str(user.org_id) != str(claims.get("context_name")):
+        raise AuthenticationError("The access token's user no longer exists")
+    return Actor(kind="user", id=user.id, org_id=user.org_id, surface=SURFACE, token_id=jti)
