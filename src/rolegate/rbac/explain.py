@@ -38,7 +38,12 @@ from rolegate.rbac import repository
 from rolegate.rbac.actors import Actor
 from rolegate.rbac.binding_conditions import condition_holds
 from rolegate.rbac.catalogue import ORG_ROLES
-from rolegate.rbac.errors import NotFoundError, PermissionDeniedError, ProjectNotFoundError
+from rolegate.rbac.errors import (
+    BadRequestError,
+    NotFoundError,
+    PermissionDeniedError,
+    ProjectNotFoundError,
+)
 from rolegate.rbac.evaluation import actor_project_rules, source_rules
 from rolegate.rbac.models import Project
 from rolegate.rbac.permissions import Ability, Rule, covers, missing_permissions
@@ -413,6 +418,27 @@ async def check_for_actor(
     return await check(
         session, project, principal, action=action, subject=subject, fields=fields, at=at
     )
+
+
+async def explain_by_reference(
+    session: AsyncSession, *, project: str, kind: PrincipalKind, ref: str, at: dt.datetime
+) -> Explanation:
+    """For operators (the CLI): a project by id or slug, a principal by id or name/email/slug."""
+    projects = await repo.find_projects(session, project)
+    if not projects:
+        raise ProjectNotFoundError(f"Failed to find project with ID or slug {project}")
+    if len(projects) > 1:
+        raise BadRequestError(
+            f"The slug {project} names projects in several organizations; give the project ID"
+        )
+    found_project = projects[0]
+    finders = {"identity": repo.find_identity, "user": repo.find_user, "group": repo.find_group}
+    found = await finders[kind](session, ref, found_project.org_id)
+    if found is None:
+        raise PrincipalNotFoundError(
+            f"Failed to find {kind} {ref} in the organization of project {found_project.slug}"
+        )
+    return await explain(session, found_project, Principal(kind, found.id), at)
 
 
 # --- org level (CSP and ctrl-hub dialects) --------------------------------------------
