@@ -22,6 +22,8 @@ DEPLOY_BOT = "00000000-0000-4000-8000-00000000e201"
 AUDITOR = "00000000-0000-4000-8000-00000000e202"  # read on identity and member only
 BLIND = "00000000-0000-4000-8000-00000000e203"  # may read secrets, not principals
 ADMIN = "00000000-0000-4000-8000-00000000e204"
+SCOPED = "00000000-0000-4000-8000-00000000e205"  # may read deploy-bot only
+IDLE = "00000000-0000-4000-8000-00000000e206"  # in the org, not in the project
 OUTSIDER = "00000000-0000-4000-8000-00000000e299"
 DANA = "00000000-0000-4000-8000-00000000e101"
 ENGINEERING = "00000000-0000-4000-8000-00000000e301"
@@ -48,6 +50,8 @@ def world(now: dt.datetime) -> dict[str, Any]:
                     {"id": AUDITOR, "name": "auditor-bot"},
                     {"id": BLIND, "name": "blind-bot"},
                     {"id": ADMIN, "name": "admin-bot", "org_role": "admin"},
+                    {"id": SCOPED, "name": "scoped-bot"},
+                    {"id": IDLE, "name": "idle-bot"},
                 ],
                 "groups": [
                     {
@@ -81,6 +85,17 @@ def world(now: dt.datetime) -> dict[str, Any]:
                                 "permissions": [
                                     {"subject": "identity", "action": ["read"]},
                                     {"subject": "member", "action": ["read"]},
+                                ],
+                            },
+                            {
+                                "slug": "bot-reader",
+                                "name": "Bot Reader",
+                                "permissions": [
+                                    {
+                                        "subject": "identity",
+                                        "action": ["read"],
+                                        "conditions": {"identityId": DEPLOY_BOT},
+                                    }
                                 ],
                             },
                             {
@@ -134,6 +149,7 @@ def world(now: dt.datetime) -> dict[str, Any]:
                             {"identity": "auditor-bot", "roles": [{"role": "auditor"}]},
                             {"identity": "blind-bot", "roles": [{"role": "secret-reader"}]},
                             {"identity": "admin-bot", "roles": [{"role": "admin"}]},
+                            {"identity": "scoped-bot", "roles": [{"role": "bot-reader"}]},
                         ],
                     }
                 ],

@@ -23,10 +23,12 @@ from tests.rbac.explain_world import (
     DANA,
     DEPLOY_BOT,
     ENGINEERING,
+    IDLE,
     ORG,
     OTHER_PROJECT,
     OUTSIDER,
     PROJECT,
+    SCOPED,
     THEIR_USER,
     world,
 )
@@ -279,3 +281,21 @@ def test_decide_reports_matching_allows_or_denies() -> None:
         False,
         [("deny", deny, "d")],
     )
+
+
+async def test_a_conditional_read_on_identity_explains_only_the_named_identity(
+    session: AsyncSession, project: Project
+) -> None:
+    assert await ex.authorize(session, actor(SCOPED), project.id, BOT, NOW) == project
+    other = ex.Principal("identity", uuid.UUID(AUDITOR))
+    with pytest.raises(PermissionDeniedError):
+        await ex.authorize(session, actor(SCOPED), project.id, other, NOW)
+
+
+async def test_org_principal_outside_the_project_has_an_empty_explanation(
+    session: AsyncSession, project: Project
+) -> None:
+    idle = ex.Principal("identity", uuid.UUID(IDLE))
+    assert await ex.authorize(session, actor(ADMIN), project.id, idle, NOW) == project
+    explanation = await ex.explain(session, project, idle, NOW)
+    assert (explanation.sources, explanation.rules) == ((), ())
