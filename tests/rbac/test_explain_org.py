@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolegate.rbac import explain as ex
+from rolegate.rbac import explain_org
 from rolegate.rbac.binding_conditions import condition_holds
 from rolegate.rbac.models import Role, RoleAssignment
 from tests.conftest import seed_into
@@ -121,7 +122,7 @@ async def seeded(session: AsyncSession) -> None:
     await session.commit()
 
 
-def grant(explanation: ex.OrgRolesExplanation, role: str) -> ex.OrgRoleGrant:
+def grant(explanation: explain_org.OrgRolesExplanation, role: str) -> explain_org.OrgRoleGrant:
     return next(g for g in explanation.grants if g.role == role)
 
 
@@ -129,7 +130,7 @@ def grant(explanation: ex.OrgRolesExplanation, role: str) -> ex.OrgRoleGrant:
 async def test_user_roles_name_direct_group_and_binding_sources_with_expiry(
     session: AsyncSession,
 ) -> None:
-    explanation = await ex.explain_org_roles(
+    explanation = await explain_org.explain_org_roles(
         session, ex.Principal("user", uuid.UUID(DANA)), uuid.UUID(ORG), NOW
     )
     assert explanation.principal_name == "dana@acme.test"
@@ -163,7 +164,7 @@ async def test_user_roles_name_direct_group_and_binding_sources_with_expiry(
 
 @pytest.mark.usefixtures("seeded")
 async def test_two_hours_later_the_service_role_has_expired(session: AsyncSession) -> None:
-    explanation = await ex.explain_org_roles(
+    explanation = await explain_org.explain_org_roles(
         session, ex.Principal("user", uuid.UUID(DANA)), uuid.UUID(ORG), NOW + 2 * HOUR
     )
     assert "service:admin" not in explanation.effective_roles
@@ -172,7 +173,7 @@ async def test_two_hours_later_the_service_role_has_expired(session: AsyncSessio
 
 @pytest.mark.usefixtures("seeded")
 async def test_bindings_follow_each_users_attributes(session: AsyncSession) -> None:
-    explanation = await ex.explain_org_roles(
+    explanation = await explain_org.explain_org_roles(
         session, ex.Principal("user", uuid.UUID(SAM)), uuid.UUID(ORG), NOW
     )
     assert "billing_read_only" in explanation.effective_roles
@@ -183,7 +184,7 @@ async def test_bindings_follow_each_users_attributes(session: AsyncSession) -> N
 async def test_group_lists_its_own_grants_and_leaves_conditions_undecided(
     session: AsyncSession,
 ) -> None:
-    explanation = await ex.explain_org_roles(
+    explanation = await explain_org.explain_org_roles(
         session, ex.Principal("group", uuid.UUID(ENGINEERING)), uuid.UUID(ORG), NOW
     )
     assert explanation.principal_name == "Engineering"
@@ -202,11 +203,11 @@ async def test_group_lists_its_own_grants_and_leaves_conditions_undecided(
 @pytest.mark.usefixtures("seeded")
 async def test_principal_of_another_org_is_not_found(session: AsyncSession) -> None:
     with pytest.raises(ex.PrincipalNotFoundError):
-        await ex.explain_org_roles(
+        await explain_org.explain_org_roles(
             session, ex.Principal("user", uuid.UUID(THEM)), uuid.UUID(ORG), NOW
         )
     with pytest.raises(ex.PrincipalNotFoundError):
-        await ex.explain_org_roles(
+        await explain_org.explain_org_roles(
             session, ex.Principal("group", uuid.UUID(ENGINEERING)), uuid.UUID(OTHER_ORG), NOW
         )
 

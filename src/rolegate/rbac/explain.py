@@ -18,9 +18,8 @@ overrides an allow for an action when the two may overlap; *fully* when every re
 the allow covers is denied. Both answers are the engine's conservative ones: "partially"
 may be reported where a glob analysis cannot prove two conditions disjoint.
 
-Org-level grants (CSP organization/custom/service roles, ctrl-hub bindings) are explained
-by :func:`explain_org_roles`, in the org dialects' own terms: a role name, where it comes
-from (held directly, through a group, or through a conditional binding) and its expiry.
+Org-level grants (CSP and ctrl-hub dialects) are explained by
+:mod:`rolegate.rbac.explain_org`.
 """
 
 from __future__ import annotations
@@ -36,8 +35,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rolegate.rbac import explain_repository as repo
 from rolegate.rbac import repository
 from rolegate.rbac.actors import Actor
-from rolegate.rbac.binding_conditions import condition_holds
-from rolegate.rbac.catalogue import ORG_ROLES
 from rolegate.rbac.errors import (
     BadRequestError,
     NotFoundError,
@@ -78,7 +75,7 @@ class GroupRef:
     slug: str
 
 
-def _active(starts: dt.datetime | None, ends: dt.datetime | None, at: dt.datetime) -> bool:
+def is_active(starts: dt.datetime | None, ends: dt.datetime | None, at: dt.datetime) -> bool:
     """``start <= at < end`` with open bounds: the rule :func:`repository.active_at` applies."""
     return (starts is None or starts <= at) and (ends is None or at < ends)
 
@@ -158,7 +155,7 @@ async def _load_sources(
     if principal.kind == "group":
         sources = await repo.group_rule_sources(session, principal.id, project_id)
         if now is not None:
-            sources = [s for s in sources if _active(s.starts_at, s.ends_at, now)]
+            sources = [s for s in sources if is_active(s.starts_at, s.ends_at, now)]
         return sources
     return await repository.load_project_rule_sources(
         session, kind=principal.kind, principal_id=principal.id, project_id=project_id, now=now
@@ -177,7 +174,7 @@ def _source(raw: RuleSource, groups: Mapping[uuid.UUID, GroupRef], at: dt.dateti
         group=groups.get(raw.group_id) if raw.group_id else None,
         starts_at=raw.starts_at,
         ends_at=raw.ends_at,
-        active=_active(raw.starts_at, raw.ends_at, at),
+        active=is_active(raw.starts_at, raw.ends_at, at),
     )
 
 
@@ -439,117 +436,3 @@ async def explain_by_reference(
             f"Failed to find {kind} {ref} in the organization of project {found_project.slug}"
         )
     return await explain(session, found_project, Principal(kind, found.id), at)
-
-
-# --- org level (CSP and ctrl-hub dialects) --------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class OrgRoleGrant:
-    """One org-scoped role row reaching a user or group, explained."""
-
-    id: uuid.UUID  # the role assignment
-    surface: str  # which API made it: infisical | csp | ctrlhub
-    kind: str  # organization | custom | service | binding
-    role: str  # catalogue name, custom role name or service role name
-    display_name: str | None
-    role_id: uuid.UUID | None
-    service_definition_id: uuid.UUID | None
-    service_name: str | None
-    resource: str | None
-    via_group: GroupRef | None  # None: held directly
-    condition: Mapping[str, Any] | None  # a binding's condition
-    condition_matches: bool | None  # for a user; None when it cannot be decided (groups)
-    starts_at: dt.datetime | None
-    ends_at: dt.datetime | None  # the expiry (CSP expiresAt)
-    active: bool  # inside its window at ``at``
-
-    @property
-    def effective(self) -> bool:
-        """Counts at ``at``: inside its window and, for a binding, its condition holds."""
-        return self.active and self.condition_matches is not False
-
-    @property
-    def source_label(self) -> str:
-        where = "direct" if self.via_group is None else f"via group {self.via_group.name}"
-        if self.kind == "binding":
-            return f"binding {self.id} ({where})"
-        return where
-
-
-@dataclass(frozen=True, slots=True)
-class OrgRolesExplanation:
-    principal: Principal
-    principal_name: str
-    org_id: uuid.UUID
-    at: dt.datetime
-    grants: tuple[OrgRoleGrant, ...]
-
-    @property
-    def effective_roles(self) -> list[str]:
-        """Names of the roles that count at ``at``, each once, in grant order."""
-        names: list[str] = []
-        for grant in self.grants:
-            if grant.effective and grant.role not in names:
-                names.append(grant.role)
-        return names
-
-
-async def explain_org_roles(
-    session: AsyncSession, principal: Principal, org_id: uuid.UUID, at: dt.datetime
-) -> OrgRolesExplanation:
-    """A user's or group's org-level roles from every surface, with source and expiry.
-
-    A user's roles include those of every group the user belongs to; a ctrl-hub binding
-    counts for a user only when its condition holds for the user's attributes (for a
-    group it is listed with ``condition_matches`` None: it depends on the member).
-    """
-    attributes: Mapping[str, Any] | None = None
-    if principal.kind == "user":
-        user = await repo.get_user(session, principal.id, org_id)
-        if user is None:
-            raise PrincipalNotFoundError(f"Failed to find user with ID {principal.id}")
-        name, attributes = user.email, user.attributes or {}
-        rows = await repo.org_assignments(session, org_id, user_id=user.id)
-    elif principal.kind == "group":
-        group = await repository.get_group(session, principal.id, org_id)
-        if group is None:
-            raise PrincipalNotFoundError(f"Failed to find group with ID {principal.id}")
-        name = group.name
-        rows = await repo.org_assignments(session, org_id, group_id=group.id)
-    else:
-        raise ValueError("Org roles are explained for users and groups")
-    grants = []
-    for row in rows:
-        ra, role = row.assignment, row.role
-        role_name = role.name if role is not None else ra.role_key
-        is_binding = ra.kind == "binding"
-        matches = None
-        if is_binding and attributes is not None:
-            matches = condition_holds(ra.condition, attributes)
-        grants.append(
-            OrgRoleGrant(
-                id=ra.id,
-                surface=ra.surface,
-                kind=ra.kind,
-                role=role_name,
-                display_name=ORG_ROLES.get(role_name) if role is None else role.name,
-                role_id=ra.role_id,
-                service_definition_id=row.service.id if row.service else None,
-                service_name=row.service.name if row.service else None,
-                resource=ra.resource,
-                via_group=(
-                    GroupRef(row.group.id, row.group.name, row.group.slug)
-                    if row.group is not None and principal.kind == "user"
-                    else None
-                ),
-                condition=ra.condition if is_binding else None,
-                condition_matches=matches,
-                starts_at=ra.starts_at,
-                ends_at=ra.ends_at,
-                active=_active(ra.starts_at, ra.ends_at, at),
-            )
-        )
-    return OrgRolesExplanation(
-        principal=principal, principal_name=name, org_id=org_id, at=at, grants=tuple(grants)
-    )
