@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from rolegate.cli_explain import explain_command
 from rolegate.config import get_settings
 from rolegate.main import token_codec
 from rolegate.rbac import auth_service, csp_auth, session_tokens
@@ -31,6 +32,7 @@ token_app = typer.Typer(
     help="Mint a credential for a seeded principal (for curl).", no_args_is_help=True
 )
 app.add_typer(token_app, name="token")
+app.command("explain")(explain_command)
 
 
 def demo_seed_path() -> Path:

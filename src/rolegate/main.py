@@ -13,6 +13,7 @@ from rolegate import __version__, outbox_worker
 from rolegate.api import ops
 from rolegate.api.csp.router import router as csp_router
 from rolegate.api.ctrlhub.router import router as ctrlhub_router
+from rolegate.api.infisical.explain_router import router as infisical_explain_router
 from rolegate.api.infisical.router import router as infisical_router
 from rolegate.api.middleware import RequestContextMiddleware
 from rolegate.config import Settings, get_settings, resolve_jwt_secret
@@ -74,6 +75,7 @@ def create_app(
     app.include_router(infisical_router)
     app.include_router(ctrlhub_router)
     app.include_router(csp_router)
+    app.include_router(infisical_explain_router)
     return app
 
 

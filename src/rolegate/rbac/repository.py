@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import (
     Select,
     and_,
+    cast,
     insert,
     literal,
     null,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolegate.context import request_id_var
@@ -103,6 +105,11 @@ class RuleSource:
     ends_at: dt.datetime | None
 
 
+# A bare NULL in the first branch of a UNION makes PostgreSQL type the column as text,
+# which then clashes with the uuid group ids of the group branch (users only).
+_NULL_UUID: Any = cast(null(), PG_UUID(as_uuid=True))
+
+
 def _assignment_sources(
     membership_filter: Any, source: str, group_col: Any, now: dt.datetime | None
 ) -> Select[Any]:
@@ -145,7 +152,7 @@ async def load_project_rule_sources(
     direct = _assignment_sources(
         and_(pm.project_id == project_id, principal_col == principal_id),
         "role",
-        null(),
+        _NULL_UUID,
         now,
     )
     privileges = (
@@ -154,7 +161,7 @@ async def load_project_rule_sources(
             ap.id.label("source_id"),
             ap.slug.label("role_key"),
             null().label("role_slug"),
-            null().label("group_id"),
+            _NULL_UUID.label("group_id"),
             ap.permissions.label("permissions"),
             ap.starts_at.label("starts_at"),
             ap.ends_at.label("ends_at"),

@@ -1,0 +1,151 @@
+"""Explanations (core objects) → Infisical wire schemas, and query input → core input."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from rolegate.api.infisical import explain_schemas as s
+from rolegate.api.infisical.common import parse_timestamp
+from rolegate.rbac import explain as ex
+from rolegate.rbac.errors import InvalidInputError
+from rolegate.rbac.permission_schema import PROJECT_SUBJECTS, SUBJECTS
+from rolegate.rbac.permissions import Rule, unpack
+
+
+def _issue(path: list[str | int], message: str) -> InvalidInputError:
+    return InvalidInputError([{"code": "custom", "message": message, "path": path}])
+
+
+_KEYS = {"identity": "identityId", "user": "userId", "group": "groupId"}
+
+
+def principal_from(
+    prefix: list[str | int],
+    identity_id: uuid.UUID | None,
+    user_id: uuid.UUID | None,
+    group_id: uuid.UUID | None,
+) -> ex.Principal:
+    """Exactly one principal id; the issue's path names the missing or the extra one."""
+    candidates: tuple[tuple[ex.PrincipalKind, uuid.UUID | None], ...] = (
+        ("identity", identity_id),
+        ("user", user_id),
+        ("group", group_id),
+    )
+    given = [(kind, value) for kind, value in candidates if value is not None]
+    if len(given) != 1:
+        key = _KEYS[given[1][0]] if given else "identityId"
+        raise _issue([*prefix, key], "Give exactly one of identityId, userId or groupId")
+    kind, value = given[0]
+    return ex.Principal(kind, value)
+
+
+def moment(raw: str | None, path: list[str | int], now: dt.datetime) -> dt.datetime:
+    """``at`` as UTC; RFC 3339 with a zone only."""
+    if raw is None:
+        return now
+    if not s.RFC3339.match(raw):
+        raise _issue(path, "at must be an RFC 3339 timestamp with a time zone")
+    try:
+        return parse_timestamp(raw)
+    except ValueError as exc:
+        raise _issue(path, "at must be an RFC 3339 timestamp with a time zone") from exc
+
+
+def check_question(body: s.PermissionCheckRequest) -> dict[str, Any]:
+    """Validate subject, action and fields against the permission table (422 with paths)."""
+    if body.subject not in PROJECT_SUBJECTS:
+        raise _issue(["subject"], f'Unknown subject "{body.subject}"')
+    spec = SUBJECTS[body.subject]
+    if body.action not in spec.actions:
+        raise _issue(
+            ["action"], f'Action "{body.action}" is not allowed on subject "{body.subject}"'
+        )
+    fields: dict[str, Any] | None = None
+    if body.fields is not None:
+        fields = {}
+        for key, value in body.fields.items():
+            if key not in spec.conditions:
+                raise _issue(
+                    ["fields", key], f'Field "{key}" is not a condition key of "{body.subject}"'
+                )
+            multi = key in spec.multi_valued_keys
+            if multi != isinstance(value, list):
+                kind = "a list of strings" if multi else "a string"
+                raise _issue(["fields", key], f'Field "{key}" must be {kind}')
+            fields[key] = value
+    return {"action": body.action, "subject": body.subject, "fields": fields}
+
+
+def rule(value: Rule) -> s.PermissionRule:
+    wire = unpack(value)
+    return s.PermissionRule(
+        subject=wire["subject"],
+        action=wire["action"],
+        conditions=wire.get("conditions"),
+        inverted=wire["inverted"],
+    )
+
+
+def _window(source: ex.Source) -> s.Window:
+    return s.Window(start=source.starts_at, end=source.ends_at)
+
+
+def source(value: ex.Source) -> s.PermissionSource:
+    group = value.group
+    return s.PermissionSource(
+        type=value.type,
+        id=value.id,
+        label=value.label,
+        role=value.role,
+        privilegeSlug=value.privilege,
+        group=s.ExplainGroup(id=group.id, name=group.name, slug=group.slug) if group else None,
+        isTemporary=value.starts_at is not None or value.ends_at is not None,
+        window=_window(value),
+        active=value.active,
+    )
+
+
+def explained_rule(value: ex.ExplainedRule) -> s.ExplainedRule:
+    return s.ExplainedRule(
+        rule=rule(value.rule),
+        source=source(value.source),
+        window=_window(value.source),
+        active=value.active,
+        overridden=value.overridden,
+        overriddenBy=[
+            s.RuleOverride(
+                actions=list(o.actions), fully=o.fully, rule=rule(o.rule), source=source(o.source)
+            )
+            for o in value.overridden_by
+        ],
+    )
+
+
+def effective_permissions(value: ex.Explanation) -> s.EffectivePermissionsResponse:
+    return s.EffectivePermissionsResponse(
+        projectId=value.project.id,
+        principal=s.ExplainPrincipal(
+            type=value.principal.kind, id=value.principal.id, name=value.principal_name
+        ),
+        at=value.at,
+        sources=[source(item) for item in value.sources],
+        rules=[explained_rule(item) for item in value.rules],
+        permissions=[rule(item) for item in value.effective_rules],
+    )
+
+
+def check_result(value: ex.CheckResult) -> s.PermissionCheckResponse:
+    return s.PermissionCheckResponse(
+        allowed=value.allowed,
+        because=[
+            s.CheckReason(
+                effect=reason.effect,
+                rule=rule(reason.rule),
+                source=source(reason.source),
+            )
+            for reason in value.because
+        ],
+        at=value.at,
+    )

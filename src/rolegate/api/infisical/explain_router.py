@@ -1,0 +1,82 @@
+"""Infisical routes that explain access: effective permissions and the permission check.
+
+Neither exists in Infisical; they follow its conventions (paths under ``/api/v1/projects``,
+Bearer auth, camelCase, its error envelope) so that its clients' tooling applies.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rolegate.api.infisical import explain_mapping as mapping
+from rolegate.api.infisical import explain_schemas as s
+from rolegate.api.infisical.auth import CurrentActor, InfisicalRoute
+from rolegate.api.infisical.errors import InfisicalError
+from rolegate.api.routing import error_responses, get_session
+from rolegate.rbac import explain
+
+Session = Annotated[AsyncSession, Depends(get_session)]
+
+router = APIRouter(
+    route_class=InfisicalRoute,
+    tags=["Infisical: effective access"],
+    responses=error_responses(InfisicalError, 401, 403, 404, 422, 500, 503),
+)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@router.get(
+    "/api/v1/projects/{projectId}/effective-permissions",
+    summary="Every rule a principal has in a project, with its source, window and overrides",
+)
+async def effective_permissions(
+    projectId: uuid.UUID,
+    actor: CurrentActor,
+    session: Session,
+    identityId: Annotated[uuid.UUID | None, Query()] = None,
+    userId: Annotated[uuid.UUID | None, Query()] = None,
+    groupId: Annotated[uuid.UUID | None, Query()] = None,
+    at: Annotated[str | None, Query(description="RFC 3339 moment; default now")] = None,
+) -> s.EffectivePermissionsResponse:
+    now = _now()
+    principal = mapping.principal_from(["query"], identityId, userId, groupId)
+    moment = mapping.moment(at, ["query", "at"], now)
+    explanation = await explain.explain_for_actor(
+        session, actor, project_id=projectId, principal=principal, at=moment, now=now
+    )
+    return mapping.effective_permissions(explanation)
+
+
+@router.post(
+    "/api/v1/projects/{projectId}/permission-check",
+    summary="Whether a principal may do an action, decided by the enforcement engine",
+)
+async def permission_check(
+    projectId: uuid.UUID,
+    body: s.PermissionCheckRequest,
+    actor: CurrentActor,
+    session: Session,
+) -> s.PermissionCheckResponse:
+    now = _now()
+    ref = body.principal
+    principal = mapping.principal_from(["principal"], ref.identityId, ref.userId, ref.groupId)
+    question = mapping.check_question(body)
+    moment = mapping.moment(body.at, ["at"], now)
+    result = await explain.check_for_actor(
+        session,
+        actor,
+        project_id=projectId,
+        principal=principal,
+        at=moment,
+        now=now,
+        **question,
+    )
+    return mapping.check_result(result)

@@ -1,0 +1,175 @@
+"""SQL for explanations: principals by reference, a group's project roles, org-level grants.
+
+Project rules of identities and users come from the shared
+:func:`rolegate.rbac.repository.load_project_rule_sources` (with ``now=None`` it returns
+every row with its window), so an explanation reads exactly the rows evaluation reads.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from rolegate.rbac.models import (
+    Group,
+    GroupMember,
+    Identity,
+    Project,
+    ProjectMembership,
+    Role,
+    RoleAssignment,
+    ServiceDefinition,
+    User,
+)
+from rolegate.rbac.repository import RuleSource
+
+ORG_KINDS = ("organization", "custom", "service", "binding")
+
+
+def _as_uuid(ref: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(ref)
+    except ValueError:
+        return None
+
+
+async def get_user(session: AsyncSession, user_id: uuid.UUID, org_id: uuid.UUID) -> User | None:
+    stmt = select(User).where(User.id == user_id, User.org_id == org_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def groups_by_id(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Group]:
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    stmt = select(Group).where(Group.id.in_(wanted))
+    return {group.id: group for group in (await session.execute(stmt)).scalars()}
+
+
+async def group_rule_sources(
+    session: AsyncSession, group_id: uuid.UUID, project_id: uuid.UUID
+) -> list[RuleSource]:
+    """Every project role row of a group in a project, whatever its window (``source='role'``)."""
+    ra, pm = RoleAssignment, ProjectMembership
+    stmt = (
+        select(ra, Role.slug, Role.permissions)
+        .select_from(pm)
+        .join(ra, ra.project_membership_id == pm.id)
+        .outerjoin(Role, Role.id == ra.role_id)
+        .where(pm.project_id == project_id, pm.group_id == group_id)
+        .order_by(ra.position, ra.created_at)
+    )
+    return [
+        RuleSource(
+            source="role",
+            source_id=row.id,
+            role_key=row.role_key,
+            role_slug=slug,
+            group_id=None,
+            permissions=permissions,
+            starts_at=row.starts_at,
+            ends_at=row.ends_at,
+        )
+        for row, slug, permissions in (await session.execute(stmt)).all()
+    ]
+
+
+# --- lookups by a human reference (the CLI) -------------------------------------------
+
+
+async def find_projects(session: AsyncSession, ref: str) -> list[Project]:
+    """Projects whose id or slug is ``ref`` (a slug may exist in several orgs)."""
+    ref_id = _as_uuid(ref)
+    cond = Project.slug == ref if ref_id is None else or_(Project.id == ref_id, Project.slug == ref)
+    return list((await session.execute(select(Project).where(cond))).scalars())
+
+
+async def find_identity(session: AsyncSession, ref: str, org_id: uuid.UUID) -> Identity | None:
+    ref_id = _as_uuid(ref)
+    by = Identity.name == ref if ref_id is None else Identity.id == ref_id
+    stmt = select(Identity).where(by, Identity.org_id == org_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def find_user(session: AsyncSession, ref: str, org_id: uuid.UUID) -> User | None:
+    ref_id = _as_uuid(ref)
+    by = User.email == ref if ref_id is None else User.id == ref_id
+    stmt = select(User).where(by, User.org_id == org_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def find_group(session: AsyncSession, ref: str, org_id: uuid.UUID) -> Group | None:
+    ref_id = _as_uuid(ref)
+    by = Group.slug == ref if ref_id is None else Group.id == ref_id
+    stmt = select(Group).where(by, Group.org_id == org_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+# --- org-level grants (every surface) -------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OrgAssignmentRow:
+    assignment: RoleAssignment
+    role: Role | None
+    service: ServiceDefinition | None
+    group: Group | None  # the holder when it is a group
+
+
+async def org_assignments(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    *,
+    user_id: uuid.UUID | None = None,
+    group_id: uuid.UUID | None = None,
+) -> list[OrgAssignmentRow]:
+    """Org-scoped role rows (CSP org/custom/service roles, ctrl-hub bindings) of a holder.
+
+    For a user: the rows held directly and those of every group the user belongs to.
+    For a group: the group's own rows. Every window is returned; the caller decides.
+    """
+    ra = RoleAssignment
+    service_role_def = aliased(ServiceDefinition)
+    if user_id is not None:
+        groups_of_user = select(GroupMember.group_id).where(GroupMember.user_id == user_id)
+        holder = or_(ra.user_id == user_id, ra.group_id.in_(groups_of_user))
+    else:
+        holder = ra.group_id == group_id
+    stmt = (
+        select(ra, Role, service_role_def, Group)
+        .outerjoin(Role, Role.id == ra.role_id)
+        .outerjoin(
+            service_role_def,
+            service_role_def.id == ra.service_definition_id,
+        )
+        .outerjoin(Group, Group.id == ra.group_id)
+        .where(ra.org_id == org_id, ra.kind.in_(ORG_KINDS), holder)
+        .order_by(ra.kind, ra.group_id.is_not(None), ra.position, ra.created_at)
+    )
+    rows = (await session.execute(stmt)).all()
+    services = await _services_of_roles(session, [r for _, r, s, _ in rows if r and s is None])
+    return [
+        OrgAssignmentRow(
+            assignment=assignment,
+            role=role,
+            service=service or (services.get(role.service_definition_id) if role else None),
+            group=group,
+        )
+        for assignment, role, service, group in rows
+    ]
+
+
+async def _services_of_roles(
+    session: AsyncSession, roles: list[Role]
+) -> dict[uuid.UUID | None, ServiceDefinition]:
+    """Service roles may name their service on the role row rather than the assignment."""
+    ids = {role.service_definition_id for role in roles if role.service_definition_id}
+    if not ids:
+        return {}
+    stmt = select(ServiceDefinition).where(ServiceDefinition.id.in_(ids))
+    return {service.id: service for service in (await session.execute(stmt)).scalars()}
