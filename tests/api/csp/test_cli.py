@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from rolegate.cli import app
-from rolegate.config import get_settings
+from rolegate.config import Settings, get_settings
 from tests.api.csp.conftest import WORLD, csp, roles_url
 from tests.conftest import seed_into
 
@@ -18,8 +18,13 @@ pytestmark = pytest.mark.committed
 
 
 @pytest.fixture
-def cli_env(monkeypatch: pytest.MonkeyPatch, database_url: str) -> Iterator[None]:
+def cli_env(
+    monkeypatch: pytest.MonkeyPatch, database_url: str, settings: Settings
+) -> Iterator[None]:
     monkeypatch.setenv("ROLEGATE_DATABASE_URL", database_url)
+    # The CLI must sign with the key the test app verifies with.
+    assert settings.auth.jwt_secret is not None
+    monkeypatch.setenv("ROLEGATE_AUTH__JWT_SECRET", settings.auth.jwt_secret.get_secret_value())
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
