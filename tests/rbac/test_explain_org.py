@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolegate.rbac import explain as ex
 from rolegate.rbac import explain_org
-from rolegate.rbac.binding_conditions import condition_holds
 from rolegate.rbac.models import Role, RoleAssignment
 from tests.conftest import seed_into
 
@@ -210,36 +209,3 @@ async def test_principal_of_another_org_is_not_found(session: AsyncSession) -> N
         await explain_org.explain_org_roles(
             session, ex.Principal("group", uuid.UUID(ENGINEERING)), uuid.UUID(OTHER_ORG), NOW
         )
-
-
-@pytest.mark.parametrize(
-    ("condition", "holds"),
-    [
-        (None, True),
-        ({"gate": "AND", "rules": []}, True),
-        ({"gate": "OR", "rules": []}, False),
-        (
-            {"gate": "OR", "rules": [{"operator": "has_value", "key": "skills", "value": "go"}]},
-            True,
-        ),
-        (
-            {
-                "gate": "AND",
-                "rules": [
-                    {"operator": "has_value", "key": "skills", "value": "go"},
-                    {"operator": "has_value", "key": "department", "value": "finance"},
-                ],
-            },
-            False,
-        ),
-        (
-            {"gate": "AND", "rules": [{"operator": "matches", "key": "skills", "value": "go"}]},
-            False,
-        ),
-        ({"gate": "XOR", "rules": []}, False),
-        ({"gate": "AND", "rules": "nope"}, False),
-    ],
-)
-def test_binding_conditions_fail_closed(condition: dict[str, Any] | None, holds: bool) -> None:
-    attributes = {"department": "payments", "skills": ["go", "sql"]}
-    assert condition_holds(condition, attributes) is holds

@@ -18,9 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolegate.rbac import explain_repository as repo
 from rolegate.rbac import repository
-from rolegate.rbac.binding_conditions import condition_holds
 from rolegate.rbac.catalogue import ORG_ROLES
+from rolegate.rbac.conditions import PrincipalFacts, condition_matches
 from rolegate.rbac.explain import GroupRef, Principal, PrincipalNotFoundError, is_active
+from rolegate.rbac.org_grants import facts_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,12 +84,12 @@ async def explain_org_roles(
     counts for a user only when its condition holds for the user's attributes (for a
     group it is listed with ``condition_matches`` None: it depends on the member).
     """
-    attributes: Mapping[str, Any] | None = None
+    facts: PrincipalFacts | None = None
     if principal.kind == "user":
         user = await repo.get_user(session, principal.id, org_id)
         if user is None:
             raise PrincipalNotFoundError(f"Failed to find user with ID {principal.id}")
-        name, attributes = user.email, user.attributes or {}
+        name, facts = user.email, facts_of(user)
         rows = await repo.org_assignments(session, org_id, user_id=user.id)
     elif principal.kind == "group":
         group = await repository.get_group(session, principal.id, org_id)
@@ -104,8 +105,9 @@ async def explain_org_roles(
         role_name = role.name if role is not None else ra.role_key
         is_binding = ra.kind == "binding"
         matches = None
-        if is_binding and attributes is not None:
-            matches = condition_holds(ra.condition, attributes)
+        if is_binding and facts is not None:
+            # The same predicate ctrl-hub enforces with: an explanation never drifts from it.
+            matches = condition_matches(ra.condition, facts)
         grants.append(
             OrgRoleGrant(
                 id=ra.id,
