@@ -1,6 +1,6 @@
 """Who may act on a CSP org: the token's org scope and the org roles held now.
 
-Authority comes from the database at request time (``repository.user_org_role_keys``):
+Authority comes from the database at request time (``org_grants.held_catalogue_roles``):
 roles held directly or through a group, counted only while active.
 """
 
@@ -12,11 +12,11 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolegate.rbac import csp_group_roles_repository as repo
-from rolegate.rbac import repository
 from rolegate.rbac.actors import Actor
 from rolegate.rbac.catalogue import ORG_ROLES
 from rolegate.rbac.errors import OrganizationNotFoundError, PermissionDeniedError
 from rolegate.rbac.models import Organization
+from rolegate.rbac.org_grants import held_catalogue_roles
 
 ORG_NOT_FOUND = "Organization with this identifier is not found."
 GROUP_NOT_FOUND = "Group with this identifier is not found."
@@ -46,7 +46,7 @@ async def authorize(
         raise PermissionDeniedError(
             f"The access token is not scoped to organization {org.id}; {action} is refused"
         )
-    held = set(await repository.user_org_role_keys(session, actor.id, org.id, now))
+    held = await held_catalogue_roles(session, actor.id, org.id, now)
     if not held & allowed:
         names = " or ".join(ORG_ROLES[r] for r in sorted(allowed, key=list(ORG_ROLES).index))
         raise PermissionDeniedError(f"Only an {names} may {action}")

@@ -20,6 +20,7 @@ from rolegate.rbac.actors import Actor
 from rolegate.rbac.catalogue import ORG_ROLES
 from rolegate.rbac.errors import AuthenticationError, InvalidCredentialsError, NotFoundError
 from rolegate.rbac.models import User
+from rolegate.rbac.org_grants import held_catalogue_roles
 from rolegate.rbac.secrets import token_digest
 from rolegate.rbac.tokens import TokenCodec
 
@@ -47,7 +48,7 @@ class CspGrant:
 
 
 async def _perms(session: AsyncSession, user: User, now: dt.datetime) -> list[str]:
-    org_roles = await repository.user_org_role_keys(session, user.id, user.org_id, now)
+    org_roles = sorted(await held_catalogue_roles(session, user.id, user.org_id, now))
     services = await repo.user_service_roles(session, user.id, user.org_id, now)
     perms = [f"csp:{key}" for key in ORG_ROLES if key in set(org_roles)]
     perms += sorted(f"external/{sd}/{name}" for sd, name in services)

@@ -15,6 +15,7 @@ from rolegate.rbac.builtin_roles import (
     ORG_ROLE_RULES,
     org_role_for_csp_roles,
 )
+from rolegate.rbac.org_grants import held_catalogue_roles
 from rolegate.rbac.permissions import Rule, rules_from_json
 from rolegate.rbac.repository import RuleSource
 
@@ -64,6 +65,6 @@ async def actor_org_rules(session: AsyncSession, actor: Actor, now: dt.datetime)
     if actor.kind == "identity":
         org_role = actor.org_role or "no-access"
     else:
-        keys = await repository.user_org_role_keys(session, actor.id, actor.org_id, now)
+        keys = await held_catalogue_roles(session, actor.id, actor.org_id, now)
         org_role = org_role_for_csp_roles(keys)
     return list(ORG_ROLE_RULES.get(org_role, ()))

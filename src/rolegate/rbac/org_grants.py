@@ -61,6 +61,22 @@ async def effective_grants(
     return {uid: sorted(found[uid], key=lambda g: (not g.builtin, g.name)) for uid in by_id}
 
 
+async def held_catalogue_roles(
+    session: AsyncSession, user_id: uuid.UUID, org_id: uuid.UUID, now: dt.datetime
+) -> set[str]:
+    """The fixed catalogue roles (org_owner, ...) a user holds in ``org_id`` now.
+
+    The one answer every surface uses for org authority: CSP and ctrl-hub access, and the
+    Infisical org role of a user. It counts every surface's assignments, directly or through
+    a group, and ctrl-hub bindings whose condition matches the user.
+    """
+    user = await repo.get_user(session, user_id)
+    if user is None or user.org_id != org_id:
+        return set()
+    grants = (await effective_grants(session, org_id, [user], now))[user.id]
+    return {g.name for g in grants if g.builtin}
+
+
 async def is_iam_admin(
     session: AsyncSession, org_id: uuid.UUID, user: User, now: dt.datetime
 ) -> bool:
@@ -69,8 +85,7 @@ async def is_iam_admin(
     Only the fixed roles count: a custom role that happens to be called ``org_admin``
     grants nothing here.
     """
-    grants = (await effective_grants(session, org_id, [user], now))[user.id]
-    return any(g.builtin and g.name in IAM_ADMIN_ROLES for g in grants)
+    return bool(await held_catalogue_roles(session, user.id, org_id, now) & IAM_ADMIN_ROLES)
 
 
 async def applicable_bindings(

@@ -200,21 +200,6 @@ async def load_project_rule_sources(
     ]
 
 
-async def user_org_role_keys(
-    session: AsyncSession, user_id: uuid.UUID, org_id: uuid.UUID, now: dt.datetime
-) -> list[str]:
-    """The CSP organization roles a user holds now, directly or through a group."""
-    ra = RoleAssignment
-    groups_of_user = select(GroupMember.group_id).where(GroupMember.user_id == user_id)
-    stmt = select(ra.role_key).where(
-        ra.org_id == org_id,
-        ra.kind == "organization",
-        or_(ra.user_id == user_id, ra.group_id.in_(groups_of_user)),
-        active_at(ra.starts_at, ra.ends_at, now),
-    )
-    return list((await session.execute(stmt)).scalars())
-
-
 # --- access tokens -------------------------------------------------------------------
 
 
