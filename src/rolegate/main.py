@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rolegate import __version__
 from rolegate.api import ops
+from rolegate.api.infisical.privileges_router import router as infisical_privileges_router
 from rolegate.api.infisical.router import router as infisical_router
 from rolegate.api.middleware import RequestContextMiddleware
 from rolegate.config import Settings, get_settings
@@ -67,6 +68,7 @@ def create_app(
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     app.include_router(ops.router)
     app.include_router(infisical_router)
+    app.include_router(infisical_privileges_router)
     return app
 
 
