@@ -13,6 +13,7 @@ from rolegate import __version__
 from rolegate.api import ops
 from rolegate.api.infisical.privileges_router import router as infisical_privileges_router
 from rolegate.api.infisical.router import router as infisical_router
+from rolegate.api.infisical.templates_router import router as infisical_templates_router
 from rolegate.api.middleware import RequestContextMiddleware
 from rolegate.config import Settings, get_settings
 from rolegate.db import create_engine, create_sessionmaker
@@ -69,6 +70,7 @@ def create_app(
     app.include_router(ops.router)
     app.include_router(infisical_router)
     app.include_router(infisical_privileges_router)
+    app.include_router(infisical_templates_router)
     return app
 
 

@@ -31,6 +31,7 @@ OTHER_PROJECT = "00000000-0000-4000-8000-00000000b499"
 TEMPLATE = "00000000-0000-4000-8000-00000000b501"
 SECOND_TEMPLATE = "00000000-0000-4000-8000-00000000b502"
 OTHER_TEMPLATE = "00000000-0000-4000-8000-00000000b599"
+GROUP = "00000000-0000-4000-8000-00000000b301"
 
 DEV_READ = {
     "subject": "secrets",
@@ -53,6 +54,7 @@ WORLD: dict[str, Any] = {
                 {"id": TEMP, "name": "temp-bot"},
                 {"id": LONER, "name": "loner-bot"},
             ],
+            "groups": [{"id": GROUP, "name": "Platform", "slug": "platform"}],
             "projects": [
                 {
                     "id": PROJECT,
