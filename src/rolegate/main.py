@@ -75,6 +75,10 @@ def create_app(
 
 
 def app_from_env() -> Any:
-    """Uvicorn factory for ``--workers N``: each worker builds its app from the environment."""
-    settings = get_settings()
+    """Uvicorn factory for ``--workers N``: each worker builds its app from the environment.
+
+    A fresh ``Settings()`` (not the cached one): ``serve`` put the resolved database URL
+    into the environment after its own settings were read.
+    """
+    settings = Settings()
     return create_app(settings, database_url=settings.database_url)
