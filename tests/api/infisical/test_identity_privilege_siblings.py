@@ -127,6 +127,7 @@ async def test_create_with_a_taken_slug_is_400(client: httpx.AsyncClient, world:
     )
     payload = assert_infisical_error(response, 400, "BadRequest")
     assert payload["message"] == "Privilege with slug read-dev-secrets already exists"
+    assert await slugs_of(client, world.admin) == ["read-dev-secrets"]
 
 
 async def test_create_temporary_privilege_stores_its_window(
@@ -235,6 +236,7 @@ async def test_get_one_and_list(client: httpx.AsyncClient, world: Tokens) -> Non
 async def test_get_unknown_privilege_is_404(client: httpx.AsyncClient, world: Tokens) -> None:
     response = await client.get(f"{URL}/nope", params=where(), headers=bearer(world.admin))
     assert_infisical_error(response, 404, "NotFound")
+    assert await slugs_of(client, world.admin) == ["read-dev-secrets"]
 
 
 async def test_list_needs_its_query_parameters(client: httpx.AsyncClient, world: Tokens) -> None:
@@ -298,6 +300,7 @@ async def test_delete_unknown_privilege_is_404(client: httpx.AsyncClient, world:
         "DELETE", URL, json={"privilegeSlug": "nope", **where()}, headers=bearer(world.admin)
     )
     assert_infisical_error(response, 404, "NotFound")
+    assert await slugs_of(client, world.admin) == ["read-dev-secrets"]
 
 
 async def test_limited_actor_cannot_delete_a_more_powerful_identitys_privilege(

@@ -90,6 +90,22 @@ async def slugs_of(client: httpx.AsyncClient, token: str, identity: str = DEPLOY
     return sorted(p["slug"] for p in response.json()["privileges"])
 
 
+async def world_state(client: httpx.AsyncClient, world: Tokens) -> list[Any]:
+    """Every privilege of both orgs, as their admins read them: proof that nothing changed."""
+    state: list[Any] = []
+    for token, identity, project in (
+        (world.admin, DEPLOY, "backend"),
+        (world.admin, PLAIN, "backend"),
+        (world.outsider, OUTSIDER, "theirs"),
+    ):
+        response = await client.get(
+            URL, params={"identityId": identity, "projectSlug": project}, headers=bearer(token)
+        )
+        assert response.status_code == 200, response.text
+        state.append(response.json()["privileges"])
+    return state
+
+
 def utc_text(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
@@ -571,28 +587,37 @@ async def test_temporary_range_message_is_the_contracts(
 # --- checks, in order -----------------------------------------------------------------
 
 
-async def test_returns_401_token_missing_before_validating_body(client: httpx.AsyncClient) -> None:
+async def test_returns_401_token_missing_before_validating_body(
+    client: httpx.AsyncClient, world: Tokens
+) -> None:
+    before = await world_state(client, world)
     response = await client.patch(
         URL, content=b"{oops", headers={"content-type": "application/json"}
     )
     payload = assert_infisical_error(response, 401, "UnauthorizedError")
     assert payload["message"] == "Token missing"
+    assert await world_state(client, world) == before
 
 
 async def test_invalid_token_is_401_token_error(client: httpx.AsyncClient, world: Tokens) -> None:
+    before = await world_state(client, world)
     response = await client.patch(URL, json=body_for({}), headers=bearer("a.b.c"))
     assert_infisical_error(response, 401, "TokenError")
+    assert await world_state(client, world) == before
 
 
 async def test_unknown_project_slug_is_404(client: httpx.AsyncClient, world: Tokens) -> None:
+    before = await world_state(client, world)
     response = await client.patch(
         URL, json=body_for({"slug": "x"}, project="nowhere"), headers=bearer(world.admin)
     )
     payload = assert_infisical_error(response, 404, "NotFound")
     assert payload["message"] == "Project with slug nowhere not found"
+    assert await world_state(client, world) == before
 
 
 async def test_project_of_another_org_is_404(client: httpx.AsyncClient, world: Tokens) -> None:
+    before = await world_state(client, world)
     response = await client.patch(
         URL,
         json=body_for({"slug": "x"}, slug="theirs", identity=OUTSIDER, project="theirs"),
@@ -600,6 +625,7 @@ async def test_project_of_another_org_is_404(client: httpx.AsyncClient, world: T
     )
     payload = assert_infisical_error(response, 404, "NotFound")
     assert payload["message"] == "Project with slug theirs not found"
+    assert await world_state(client, world) == before
 
 
 async def test_token_of_another_org_sees_no_project(
@@ -616,16 +642,19 @@ async def test_token_of_another_org_sees_no_project(
 async def test_identity_not_in_project_is_404(
     client: httpx.AsyncClient, world: Tokens, identity: str
 ) -> None:
+    before = await world_state(client, world)
     response = await client.patch(
         URL, json=body_for({"slug": "x"}, identity=identity), headers=bearer(world.admin)
     )
     payload = assert_infisical_error(response, 404, "NotFound")
     assert payload["message"] == f"Failed to find identity with id {identity}"
+    assert await world_state(client, world) == before
 
 
 async def test_unknown_privilege_slug_is_404_with_infisicals_message(
     client: httpx.AsyncClient, world: Tokens
 ) -> None:
+    before = await world_state(client, world)
     response = await client.patch(
         URL, json=body_for({"slug": "x"}, slug="nope"), headers=bearer(world.admin)
     )
@@ -634,15 +663,18 @@ async def test_unknown_privilege_slug_is_404_with_infisicals_message(
         "Identity additional privilege with slug 'nope' not found for the specified identity"
         f" with ID '{DEPLOY}'"
     )
+    assert await world_state(client, world) == before
 
 
 async def test_privilege_lookup_comes_before_the_permission_check(
     client: httpx.AsyncClient, world: Tokens
 ) -> None:
+    before = await world_state(client, world)
     response = await client.patch(
         URL, json=body_for({"slug": "x"}, slug="nope"), headers=bearer(world.viewer)
     )
     assert_infisical_error(response, 404, "NotFound")
+    assert await world_state(client, world) == before
 
 
 async def test_actor_without_edit_on_identity_is_403_and_changes_nothing(

@@ -117,6 +117,7 @@ async def test_list_shows_only_this_orgs_templates(
 async def test_get_template_of_another_org_is_404(client: httpx.AsyncClient, world: Tokens) -> None:
     response = await client.get(f"{BASE}/{OTHER_TEMPLATE}", headers=bearer(world.admin))
     assert_infisical_error(response, 404, "NotFound")
+    assert await names(client, world.admin) == ["minimal", "standard"]
 
 
 async def test_delete_removes_the_template_and_is_audited(
@@ -244,14 +245,19 @@ async def test_project_from_another_orgs_template_is_404(
         client, world.admin, {"projectName": "X", "slug": "x", "template": OTHER_TEMPLATE}
     )
     assert_infisical_error(response, 404, "NotFound")
+    assert await names(client, world.admin) == ["minimal", "standard"]
 
 
-async def test_project_slug_taken_is_400(client: httpx.AsyncClient, world: Tokens) -> None:
+async def test_project_slug_taken_is_400(
+    client: httpx.AsyncClient, world: Tokens, session: AsyncSession
+) -> None:
     response = await create_project(
         client, world.admin, {"projectName": "Again", "slug": "backend"}
     )
     payload = assert_infisical_error(response, 400, "BadRequest")
     assert payload["message"] == "Project with slug backend already exists"
+    projects = (await session.execute(select(Project.name).where(Project.slug == "backend"))).all()
+    assert [p.name for p in projects] == ["Backend"]
 
 
 async def test_org_member_cannot_create_a_project(
@@ -267,10 +273,13 @@ async def test_org_member_cannot_create_a_project(
     ).scalar_one_or_none() is None
 
 
-async def test_project_body_is_validated(client: httpx.AsyncClient, world: Tokens) -> None:
+async def test_project_body_is_validated(
+    client: httpx.AsyncClient, world: Tokens, session: AsyncSession
+) -> None:
     response = await create_project(client, world.admin, {"slug": "Bad Slug"})
     payload = assert_infisical_error(response, 422, "ValidationFailure")
     assert ["projectName"] in issue_paths(payload) and ["slug"] in issue_paths(payload)
+    assert len((await session.execute(select(Project.id))).all()) == 3  # the seeded ones
 
 
 async def test_project_creation_is_audited(

@@ -59,6 +59,16 @@ async def read_back(client: httpx.AsyncClient, token: str, url: str = URL) -> di
     return template
 
 
+async def all_templates(client: httpx.AsyncClient, world: Tokens) -> list[Any]:
+    """Both orgs' templates as their admins read them: proof that nothing changed."""
+    state: list[Any] = []
+    for token in (world.admin, world.outsider):
+        response = await client.get(BASE, headers=bearer(token))
+        assert response.status_code == 200, response.text
+        state.append(response.json()["projectTemplates"])
+    return state
+
+
 def custom_roles(template: dict[str, Any]) -> list[dict[str, Any]]:
     return [r for r in template["roles"] if r["slug"] not in BUILTIN_SLUGS]
 
@@ -482,6 +492,7 @@ async def test_invalid_body_is_422_naming_the_item_and_changes_nothing(
 async def test_rule_errors_and_body_rule_errors_are_reported_together(
     client: httpx.AsyncClient, world: Tokens
 ) -> None:
+    before = await all_templates(client, world)
     body = {
         "roles": [role(slug="admin", permissions=[{"subject": "wizards", "action": "read"}])],
         "environments": [env("Dev", "dev", 5)],
@@ -493,42 +504,51 @@ async def test_rule_errors_and_body_rule_errors_are_reported_together(
         ["roles", 0, "slug"],
         ["environments", 0, "position"],
     ]
+    assert await all_templates(client, world) == before
 
 
 async def test_template_id_that_is_not_a_uuid_is_422(
     client: httpx.AsyncClient, world: Tokens
 ) -> None:
+    before = await all_templates(client, world)
     response = await client.patch(
         f"{BASE}/not-a-uuid", json={"description": "x"}, headers=bearer(world.admin)
     )
     payload = assert_infisical_error(response, 422, "ValidationFailure")
     assert issue_paths(payload) == [["path", "templateId"]]
+    assert await all_templates(client, world) == before
 
 
 # --- checks ---------------------------------------------------------------------------
 
 
 async def test_missing_token_is_401(client: httpx.AsyncClient, world: Tokens) -> None:
+    before = await all_templates(client, world)
     response = await client.patch(URL, json={"description": "x"})
     payload = assert_infisical_error(response, 401, "UnauthorizedError")
     assert payload["message"] == "Token missing"
+    assert await all_templates(client, world) == before
 
 
 async def test_unknown_template_is_404(client: httpx.AsyncClient, world: Tokens) -> None:
+    before = await all_templates(client, world)
     missing = uuid.uuid4()
     response = await client.patch(
         f"{BASE}/{missing}", json={"description": "x"}, headers=bearer(world.admin)
     )
     payload = assert_infisical_error(response, 404, "NotFound")
     assert payload["message"] == f"Could not find project template with ID {missing}"
+    assert await all_templates(client, world) == before
 
 
 async def test_template_of_another_org_is_404(client: httpx.AsyncClient, world: Tokens) -> None:
+    before = await all_templates(client, world)
     response = await client.patch(
         f"{BASE}/{OTHER_TEMPLATE}", json={"description": "x"}, headers=bearer(world.admin)
     )
     payload = assert_infisical_error(response, 404, "NotFound")
     assert payload["message"] == f"Could not find project template with ID {OTHER_TEMPLATE}"
+    assert await all_templates(client, world) == before
 
 
 async def test_outsider_cannot_see_or_change_this_orgs_template(
@@ -558,10 +578,12 @@ async def test_org_member_or_no_access_identity_cannot_edit(
 async def test_missing_template_is_404_even_for_an_actor_without_permission(
     client: httpx.AsyncClient, world: Tokens
 ) -> None:
+    before = await all_templates(client, world)
     response = await client.patch(
         f"{BASE}/{uuid.uuid4()}", json={"description": "x"}, headers=bearer(world.deploy)
     )
     assert_infisical_error(response, 404, "NotFound")
+    assert await all_templates(client, world) == before
 
 
 async def test_duplicate_name_in_the_org_is_400_and_changes_nothing(
