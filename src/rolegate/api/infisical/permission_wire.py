@@ -9,9 +9,10 @@ the request body, so a 422 names the offending item (``["roles", 0, "permissions
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NotRequired
 
 from pydantic import SerializerFunctionWrapHandler, model_serializer
+from typing_extensions import TypedDict  # pydantic needs this one on Python < 3.12
 
 from rolegate.api.infisical.common import InfisicalModel
 from rolegate.rbac.errors import InvalidInputError
@@ -26,6 +27,15 @@ Path = tuple[str | int, ...]
 Issues = list[dict[str, Any]]
 
 
+class PermissionRuleJSON(TypedDict):
+    """What :class:`PermissionRule` serializes to (also its OpenAPI schema)."""
+
+    subject: str
+    action: list[str]
+    conditions: NotRequired[dict[str, Any]]
+    inverted: bool
+
+
 class PermissionRule(InfisicalModel):
     """One unpacked CASL rule, as Infisical returns it (``conditions`` only when set)."""
 
@@ -35,11 +45,12 @@ class PermissionRule(InfisicalModel):
     inverted: bool = False
 
     @model_serializer(mode="wrap")
-    def _omit_absent_conditions(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        data: dict[str, Any] = handler(self)
+    def _omit_absent_conditions(self, handler: SerializerFunctionWrapHandler) -> PermissionRuleJSON:
+        data = handler(self)
         if data.get("conditions") is None:
             data.pop("conditions", None)
-        return data
+        rule: PermissionRuleJSON = data
+        return rule
 
 
 def rules_out(stored: Sequence[dict[str, Any]]) -> list[PermissionRule]:
