@@ -51,9 +51,14 @@ def _database_name() -> str:
 
 async def _recreate_database(server_url: str, name: str) -> str:
     url = make_url(to_asyncpg_url(server_url))
-    admin = url.set(drivername="postgresql", database="postgres")
-    dsn = admin.render_as_string(hide_password=False)
-    conn = await asyncpg.connect(dsn, host=url.query.get("host") or url.host)
+    # The embedded server listens on a Unix socket given as ?host=/dir; others on TCP.
+    conn = await asyncpg.connect(
+        user=url.username,
+        password=url.password,
+        host=url.query.get("host") or url.host,
+        port=url.port or 5432,
+        database="postgres",
+    )
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await conn.execute(f'CREATE DATABASE "{name}"')
