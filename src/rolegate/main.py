@@ -14,7 +14,9 @@ from rolegate.api import ops
 from rolegate.api.csp.router import router as csp_router
 from rolegate.api.ctrlhub.router import router as ctrlhub_router
 from rolegate.api.infisical.explain_router import router as infisical_explain_router
+from rolegate.api.infisical.privileges_router import router as infisical_privileges_router
 from rolegate.api.infisical.router import router as infisical_router
+from rolegate.api.infisical.templates_router import router as infisical_templates_router
 from rolegate.api.middleware import RequestContextMiddleware
 from rolegate.config import Settings, get_settings, resolve_jwt_secret
 from rolegate.db import create_engine, create_sessionmaker
@@ -76,6 +78,8 @@ def create_app(
     app.include_router(ctrlhub_router)
     app.include_router(csp_router)
     app.include_router(infisical_explain_router)
+    app.include_router(infisical_privileges_router)
+    app.include_router(infisical_templates_router)
     return app
 
 

@@ -23,6 +23,7 @@ from rolegate.db import Base
 from rolegate.rbac.builtin_roles import BUILTIN_PROJECT_ROLES
 from rolegate.rbac.catalogue import DEFAULT_ENVIRONMENTS, ORG_ROLES
 from rolegate.rbac.durations import InvalidDurationError, parse_ms_duration
+from rolegate.rbac.errors import InvalidInputError
 from rolegate.rbac.models import (
     AdditionalPrivilege,
     CspApiToken,
@@ -43,6 +44,7 @@ from rolegate.rbac.models import (
 )
 from rolegate.rbac.permissions import RuleSetValidationError, parse_rules, rules_to_json
 from rolegate.rbac.secrets import hash_client_secret, token_digest, verify_client_secret
+from rolegate.rbac.templates import EnvironmentSpec, TemplateRoleSpec, check_template_input
 from rolegate.seed import schema as s
 
 M = TypeVar("M", bound=Base)
@@ -122,6 +124,23 @@ def _window(
         "starts_at": start,
         "ends_at": start + dt.timedelta(milliseconds=millis),
     }
+
+
+def _check_template(spec: s.SeedProjectTemplate, envs: list[s.SeedEnvironment], where: str) -> None:
+    """The API's body rules for templates (reserved names, duplicates, positions)."""
+    try:
+        check_template_input(
+            spec.name,
+            [TemplateRoleSpec(name=r.name, slug=r.slug, rules=()) for r in spec.roles],
+            [
+                EnvironmentSpec(name=e.name, slug=e.slug, position=e.position or pos)
+                for pos, e in enumerate(envs, start=1)
+            ],
+        )
+    except InvalidInputError as exc:
+        raise SeedError(
+            "; ".join(f"{where}{_suffix(i['path'])}: {i['message']}" for i in exc.issues)
+        ) from exc
 
 
 class SeedLoader:
@@ -485,6 +504,7 @@ class SeedLoader:
         envs = spec.environments or [
             s.SeedEnvironment(name=n, slug=sl) for n, sl in DEFAULT_ENVIRONMENTS
         ]
+        _check_template(spec, envs, where)
         await self._upsert(
             ProjectTemplate,
             spec.id,

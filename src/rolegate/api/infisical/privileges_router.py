@@ -1,0 +1,152 @@
+"""Infisical routes: identity additional privileges (endpoint B and its siblings)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rolegate.api.infisical import privileges_mapping as mapping
+from rolegate.api.infisical import privileges_schemas as s
+from rolegate.api.infisical.auth import CurrentActor, InfisicalRoute
+from rolegate.api.infisical.errors import InfisicalError
+from rolegate.api.routing import error_responses, get_session
+from rolegate.rbac import privileges
+from rolegate.rbac.errors import InvalidInputError
+from rolegate.rbac.privileges import PrivilegeTarget, TemporaryWindow
+
+Session = Annotated[AsyncSession, Depends(get_session)]
+IdentityIdQuery = Annotated[uuid.UUID, Query(description="The machine identity's ID")]
+ProjectSlugQuery = Annotated[
+    str, Query(min_length=1, max_length=255, description="The project's slug")
+]
+
+BASE = "/api/v1/additional-privilege/identity"
+
+router = APIRouter(
+    route_class=InfisicalRoute,
+    tags=["Infisical"],
+    responses=error_responses(InfisicalError, 400, 401, 403, 404, 422, 500, 503),
+)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@router.post(f"{BASE}/permanent", summary="Give an identity a permanent additional privilege")
+async def create_permanent_privilege(
+    body: s.CreatePermanentPrivilegeRequest, actor: CurrentActor, session: Session
+) -> s.IdentityPrivilegeResponse:
+    row = await privileges.create_privilege(
+        session,
+        actor,
+        target=mapping.target(body),
+        slug=body.slug,
+        rules=mapping.required_rules(body),
+        window=TemporaryWindow(is_temporary=False),
+        now=_now(),
+    )
+    return s.IdentityPrivilegeResponse(privilege=mapping.privilege(row))
+
+
+@router.post(f"{BASE}/temporary", summary="Give an identity a temporary additional privilege")
+async def create_temporary_privilege(
+    body: s.CreateTemporaryPrivilegeRequest, actor: CurrentActor, session: Session
+) -> s.IdentityPrivilegeResponse:
+    row = await privileges.create_privilege(
+        session,
+        actor,
+        target=mapping.target(body),
+        slug=body.slug,
+        rules=mapping.required_rules(body),
+        window=mapping.temporary_window(body),
+        now=_now(),
+    )
+    return s.IdentityPrivilegeResponse(privilege=mapping.privilege(row))
+
+
+@router.patch(BASE, summary="Update an identity's additional privilege")
+async def update_identity_privilege(
+    body: s.UpdateIdentityPrivilegeRequest, actor: CurrentActor, session: Session
+) -> s.IdentityPrivilegeResponse:
+    row = await privileges.update_privilege(
+        session,
+        actor,
+        target=mapping.target(body),
+        privilege_slug=body.privilegeSlug,
+        changes=mapping.changes(body),
+        now=_now(),
+    )
+    return s.IdentityPrivilegeResponse(privilege=mapping.privilege(row))
+
+
+@router.get(BASE, summary="List an identity's additional privileges in a project")
+async def list_identity_privileges(
+    identityId: IdentityIdQuery,
+    projectSlug: ProjectSlugQuery,
+    actor: CurrentActor,
+    session: Session,
+) -> s.IdentityPrivilegeListResponse:
+    rows = await privileges.list_privileges(
+        session,
+        actor,
+        target=PrivilegeTarget(project_slug=projectSlug, identity_id=identityId),
+        now=_now(),
+    )
+    return s.IdentityPrivilegeListResponse(privileges=[mapping.privilege(r) for r in rows])
+
+
+@router.get(f"{BASE}/{{privilegeSlug}}", summary="Get an identity's additional privilege")
+async def get_identity_privilege(
+    privilegeSlug: str,
+    identityId: IdentityIdQuery,
+    projectSlug: ProjectSlugQuery,
+    actor: CurrentActor,
+    session: Session,
+) -> s.IdentityPrivilegeResponse:
+    row = await privileges.get_privilege(
+        session,
+        actor,
+        target=PrivilegeTarget(project_slug=projectSlug, identity_id=identityId),
+        privilege_slug=privilegeSlug,
+        now=_now(),
+    )
+    return s.IdentityPrivilegeResponse(privilege=mapping.privilege(row))
+
+
+@router.delete(BASE, summary="Delete an identity's additional privilege")
+async def delete_identity_privilege(
+    actor: CurrentActor,
+    session: Session,
+    body: s.DeletePrivilegeRequest | None = None,
+    privilegeSlug: Annotated[str | None, Query(min_length=1, max_length=255)] = None,
+    identityId: Annotated[uuid.UUID | None, Query()] = None,
+    projectSlug: Annotated[str | None, Query(min_length=1, max_length=255)] = None,
+) -> s.IdentityPrivilegeResponse:
+    # Infisical takes these in the body; clients that cannot send a DELETE body may use
+    # the query string. A body value wins.
+    given = body or s.DeletePrivilegeRequest()
+    values: dict[str, Any] = {
+        "privilegeSlug": given.privilegeSlug or privilegeSlug,
+        "identityId": given.identityId or identityId,
+        "projectSlug": given.projectSlug or projectSlug,
+    }
+    missing = [name for name, value in values.items() if value is None]
+    if missing:
+        raise InvalidInputError(
+            [{"code": "invalid_type", "message": "Required", "path": [name]} for name in missing]
+        )
+    row = await privileges.delete_privilege(
+        session,
+        actor,
+        target=PrivilegeTarget(
+            project_slug=values["projectSlug"], identity_id=values["identityId"]
+        ),
+        privilege_slug=values["privilegeSlug"],
+        now=_now(),
+    )
+    return s.IdentityPrivilegeResponse(privilege=mapping.privilege(row))

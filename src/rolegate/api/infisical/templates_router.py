@@ -1,0 +1,100 @@
+"""Infisical routes: project templates (endpoint C and siblings) and project creation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rolegate.api.infisical import templates_mapping as mapping
+from rolegate.api.infisical import templates_schemas as s
+from rolegate.api.infisical.auth import CurrentActor, InfisicalRoute
+from rolegate.api.infisical.errors import InfisicalError
+from rolegate.api.routing import error_responses, get_session
+from rolegate.rbac import projects, templates
+
+Session = Annotated[AsyncSession, Depends(get_session)]
+
+BASE = "/api/v1/project-templates"
+
+router = APIRouter(
+    route_class=InfisicalRoute,
+    tags=["Infisical"],
+    responses=error_responses(InfisicalError, 400, 401, 403, 404, 422, 500, 503),
+)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@router.post(BASE, summary="Create a project template")
+async def create_project_template(
+    body: s.CreateProjectTemplateRequest, actor: CurrentActor, session: Session
+) -> s.ProjectTemplateResponse:
+    roles, environments = mapping.creation(body)
+    row = await templates.create_template(
+        session,
+        actor,
+        name=body.name,
+        description=body.description,
+        roles=roles,
+        environments=environments,
+        now=_now(),
+    )
+    return s.ProjectTemplateResponse(projectTemplate=mapping.template(row))
+
+
+@router.get(BASE, summary="List the organization's project templates")
+async def list_project_templates(
+    actor: CurrentActor, session: Session
+) -> s.ProjectTemplateListResponse:
+    rows = await templates.list_templates(session, actor, now=_now())
+    return s.ProjectTemplateListResponse(projectTemplates=[mapping.template(r) for r in rows])
+
+
+@router.get(f"{BASE}/{{templateId}}", summary="Get a project template")
+async def get_project_template(
+    templateId: uuid.UUID, actor: CurrentActor, session: Session
+) -> s.ProjectTemplateResponse:
+    row = await templates.get_template(session, actor, template_id=templateId, now=_now())
+    return s.ProjectTemplateResponse(projectTemplate=mapping.template(row))
+
+
+@router.patch(f"{BASE}/{{templateId}}", summary="Update a project template")
+async def update_project_template(
+    templateId: uuid.UUID,
+    body: s.UpdateProjectTemplateRequest,
+    actor: CurrentActor,
+    session: Session,
+) -> s.ProjectTemplateResponse:
+    row = await templates.update_template(
+        session, actor, template_id=templateId, changes=mapping.changes(body), now=_now()
+    )
+    return s.ProjectTemplateResponse(projectTemplate=mapping.template(row))
+
+
+@router.delete(f"{BASE}/{{templateId}}", summary="Delete a project template")
+async def delete_project_template(
+    templateId: uuid.UUID, actor: CurrentActor, session: Session
+) -> s.ProjectTemplateResponse:
+    row = await templates.delete_template(session, actor, template_id=templateId, now=_now())
+    return s.ProjectTemplateResponse(projectTemplate=mapping.template(row))
+
+
+@router.post("/api/v2/workspace", summary="Create a project, optionally from a template")
+async def create_project(
+    body: s.CreateProjectRequest, actor: CurrentActor, session: Session
+) -> s.CreateProjectResponse:
+    view = await projects.create_project(
+        session,
+        actor,
+        name=body.projectName,
+        slug=body.slug,
+        template_name=body.template,
+        now=_now(),
+    )
+    return s.CreateProjectResponse(project=mapping.project(view))
