@@ -11,7 +11,7 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rolegate.rbac import csp_group_roles_repository as repo
+from rolegate.rbac import repository
 from rolegate.rbac.actors import Actor
 from rolegate.rbac.catalogue import ORG_ROLES
 from rolegate.rbac.errors import OrganizationNotFoundError, PermissionDeniedError
@@ -39,7 +39,7 @@ async def authorize(
     action: str,
     now: dt.datetime,
 ) -> Organization:
-    org = await repo.get_organization(session, org_id) if org_id else None
+    org = await repository.get_organization(session, org_id) if org_id else None
     if org is None:
         raise OrganizationNotFoundError(ORG_NOT_FOUND)
     if actor.org_id != org.id:

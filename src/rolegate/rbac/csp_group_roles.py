@@ -392,7 +392,7 @@ async def update_group_roles(
     for sec in update.sections:
         _check_names_once(sec)
     group_uuid = parse_id(group_id)
-    group = await repo.lock_group(session, group_uuid, org.id) if group_uuid else None
+    group = await repository.lock_group(session, group_uuid, org.id) if group_uuid else None
     if group is None:
         raise GroupNotFoundError(GROUP_NOT_FOUND)
     resolved = await _resolve_sections(session, org, update.sections)

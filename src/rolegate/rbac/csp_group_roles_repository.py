@@ -20,7 +20,6 @@ from rolegate.rbac.models import (
     CspApiToken,
     Group,
     GroupMember,
-    Organization,
     Role,
     RoleAssignment,
     ServiceDefinition,
@@ -36,10 +35,6 @@ CSP_KINDS = ("organization", "custom", "service")
 class GroupRow:
     group: Group
     users_count: int
-
-
-async def get_organization(session: AsyncSession, org_id: uuid.UUID) -> Organization | None:
-    return await session.get(Organization, org_id)
 
 
 async def lock_group(session: AsyncSession, group_id: uuid.UUID, org_id: uuid.UUID) -> Group | None:

@@ -36,6 +36,7 @@ from rolegate.rbac.models import (
     Group,
     GroupMember,
     Identity,
+    Organization,
     Project,
     ProjectMembership,
     Role,
@@ -49,6 +50,24 @@ def active_at(starts: Any, ends: Any, now: dt.datetime) -> Any:
 
 
 # --- tenancy lookups -----------------------------------------------------------------
+
+
+async def get_organization(session: AsyncSession, org_id: uuid.UUID) -> Organization | None:
+    return await session.get(Organization, org_id)
+
+
+async def lock_group(session: AsyncSession, group_id: uuid.UUID, org_id: uuid.UUID) -> Group | None:
+    """The group row of ``org_id``, locked until the transaction ends: its writers serialize.
+
+    ``populate_existing`` refreshes a copy the session may hold from an earlier read.
+    """
+    stmt = (
+        select(Group)
+        .where(Group.id == group_id, Group.org_id == org_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def get_project(

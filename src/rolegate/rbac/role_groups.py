@@ -90,7 +90,7 @@ async def _authorize(
     session: AsyncSession, actor: Actor, org_id: uuid.UUID, now: dt.datetime
 ) -> None:
     """The org exists (404), the actor is in it (403) and administers its IAM (403)."""
-    if await repo.get_org(session, org_id) is None:
+    if await repository.get_organization(session, org_id) is None:
         raise OrganizationNotFoundError(f"Organisation {org_id} not found")
     user = await repo.get_user(session, actor.id)
     if actor.org_id != org_id or user is None or user.org_id != org_id:
@@ -321,7 +321,7 @@ async def _locked(
     session: AsyncSession, actor: Actor, org_id: uuid.UUID, group_id: uuid.UUID, now: dt.datetime
 ) -> Group:
     await _authorize(session, actor, org_id, now)
-    group = await repo.lock_group(session, group_id, org_id)
+    group = await repository.lock_group(session, group_id, org_id)
     if group is None:
         raise _group_not_found(group_id)
     return group
@@ -350,7 +350,7 @@ async def update_group(
         rows = await _binding_rows(session, actor, group, patch.bindings, existing, now)
         await repo.replace_bindings(session, group.id, rows)
     await repo.update_group(session, group.id, values, now)
-    group = await repo.lock_group(session, group_id, org_id) or group
+    group = await repository.lock_group(session, group_id, org_id) or group
     after = await _view(session, group, now)
     await repository.record_audit(
         session,

@@ -13,7 +13,7 @@ from sqlalchemy import delete, insert, literal, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rolegate.rbac.models import Group, GroupMember, Organization, Role, RoleAssignment, User
+from rolegate.rbac.models import Group, GroupMember, Role, RoleAssignment, User
 from rolegate.rbac.repository import active_at
 
 SURFACE = "ctrlhub"
@@ -31,21 +31,6 @@ class GrantRow:
     role_key: str
     role_name: str | None  # the custom role's name when role_key == "custom"
     condition: dict[str, Any] | None
-
-
-async def get_org(session: AsyncSession, org_id: uuid.UUID) -> Organization | None:
-    return await session.get(Organization, org_id)
-
-
-async def lock_group(session: AsyncSession, group_id: uuid.UUID, org_id: uuid.UUID) -> Group | None:
-    """The group row, locked until the transaction ends: what serializes its writers."""
-    stmt = (
-        select(Group)
-        .where(Group.id == group_id, Group.org_id == org_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def list_groups(session: AsyncSession, org_id: uuid.UUID) -> list[Group]:

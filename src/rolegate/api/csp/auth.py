@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Response
 
+from rolegate.api.credentials import credential
 from rolegate.api.csp.errors import ERRORS, not_authenticated
 from rolegate.api.routing import SurfaceRoute, get_session
 from rolegate.rbac import csp_auth
@@ -19,13 +20,7 @@ PUBLIC = {"x-rolegate-public": True}
 
 
 def presented_token(request: Request) -> str | None:
-    token = request.headers.get("csp-auth-token", "").strip()
-    if token:
-        return token
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    return None
+    return credential(request, "csp-auth-token")
 
 
 class CspRoute(SurfaceRoute):

@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Response
 
+from rolegate.api.credentials import credential
 from rolegate.api.ctrlhub import negotiation
 from rolegate.api.ctrlhub.errors import ERRORS, single
 from rolegate.api.routing import SurfaceRoute, get_session
@@ -25,13 +26,7 @@ MISSING_TOKEN = "A session token is required (X-Session-Token or Authorization: 
 
 
 def session_token(request: Request) -> str | None:
-    token = request.headers.get("x-session-token", "").strip()
-    if token:
-        return token
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    return None
+    return credential(request, "x-session-token")
 
 
 class CtrlHubRoute(SurfaceRoute):

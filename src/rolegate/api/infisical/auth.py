@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Response
 
+from rolegate.api.credentials import credential
 from rolegate.api.infisical.errors import ERRORS, token_missing
 from rolegate.api.routing import SurfaceRoute, get_session
 from rolegate.rbac import repository
@@ -18,11 +19,7 @@ SURFACE = "infisical"
 
 
 def bearer_token(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
-        return None
-    return value.strip()
+    return credential(request)
 
 
 class InfisicalRoute(SurfaceRoute):
