@@ -10,7 +10,8 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rolegate import __version__
-from rolegate.api import ops
+from rolegate.api import metrics, ops
+from rolegate.api.infisical.audit_logs import router as infisical_audit_router
 from rolegate.api.infisical.router import router as infisical_router
 from rolegate.api.middleware import RequestContextMiddleware
 from rolegate.config import Settings, get_settings
@@ -46,6 +47,7 @@ def create_app(
         active = engine or create_engine(settings, url or "")
         app.state.engine = active
         app.state.sessionmaker = create_sessionmaker(active)
+        metrics.instrument_pool(active)
         try:
             yield
         finally:
@@ -64,9 +66,11 @@ def create_app(
     if engine is not None:
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        metrics.instrument_pool(engine)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     app.include_router(ops.router)
     app.include_router(infisical_router)
+    app.include_router(infisical_audit_router)
     return app
 
 
