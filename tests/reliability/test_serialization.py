@@ -56,6 +56,8 @@ async def wait_for_lock_waiter(engine: AsyncEngine) -> None:
             )
             if waiting:
                 return
+            # pg_stat_activity is a snapshot per transaction: end it to look again.
+            await conn.rollback()
             await asyncio.sleep(0.025)
     raise AssertionError("the PATCH never waited for the row lock")
 
