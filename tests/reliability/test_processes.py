@@ -10,12 +10,12 @@ from typing import Any
 
 import httpx
 import pytest
-from bench.harness import Server
-from bench.outage import run_outage
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bench.harness import Server
+from bench.outage import run_outage
 from rolegate.config import Settings
 from tests.api.infisical.conftest import ADMIN, ENGINEERING, PROJECT, WORLD
 from tests.conftest import bearer, infisical_token, seed_into
