@@ -105,15 +105,8 @@ class Server:
         env: dict[str, str] | None = None,
         migrate: bool = True,
     ) -> None:
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = Path(tempfile.mkstemp(prefix="rolegate-serve-", suffix=".log")[1])
-        args = [str(ROLEGATE), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
-        args += ["--workers", str(workers)]
-        if seed is not None:
-            args += ["--seed", str(seed)]
-        if not migrate:
-            args.append("--no-migrate")
+        self._log = self.log_path.open("wb")
         environment = {
             **os.environ,
             "ROLEGATE_DATABASE_URL": database_url,
@@ -121,11 +114,28 @@ class Server:
             **(env or {}),
         }
         environment.pop("PROMETHEUS_MULTIPROC_DIR", None)
-        self._log = self.log_path.open("wb")
-        self.process = subprocess.Popen(
-            args, env=environment, stdout=self._log, stderr=subprocess.STDOUT
-        )
-        self._wait_until_up()
+        # Another process may take the port between our probe and uvicorn's bind: retry.
+        for attempt in range(3):
+            self.port = free_port()
+            self.base_url = f"http://127.0.0.1:{self.port}"
+            args = [str(ROLEGATE), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+            args += ["--workers", str(workers)]
+            if seed is not None:
+                args += ["--seed", str(seed)]
+            if not migrate:
+                args.append("--no-migrate")
+            self.process = subprocess.Popen(
+                args, env=environment, stdout=self._log, stderr=subprocess.STDOUT
+            )
+            try:
+                self._wait_until_up()
+                return
+            except RuntimeError:
+                if self.process.poll() is None:
+                    self.process.kill()
+                    self.process.wait()
+                if attempt == 2 or "address already in use" not in self.log().lower():
+                    raise
 
     def _wait_until_up(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
