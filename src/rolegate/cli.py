@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from rolegate.api.metrics import prepare_multiprocess_metrics
 from rolegate.cli_explain import explain_command
 from rolegate.config import get_settings
 from rolegate.main import token_codec
@@ -107,6 +108,7 @@ def serve(
     # handler that kills the process before atexit runs, and the embedded PostgreSQL this
     # process started would be left running. Exit normally instead.
     signal.signal(signal.SIGTERM, _exit_after_shutdown)
+    prepare_multiprocess_metrics(workers)
     uvicorn.run(
         "rolegate.main:app_from_env",
         factory=True,
@@ -218,6 +220,31 @@ def token_csp(
         typer.echo(str(exc), err=True)
         raise typer.Exit(code=1) from exc
     sys.stdout.write(grant.access_token + "\n")
+
+
+@app.command()
+def audit(
+    since: Annotated[
+        str, typer.Option(help="A duration ago (1h, 30m, 7d) or an ISO 8601 timestamp.")
+    ] = "1h",
+    org: Annotated[str | None, typer.Option(help="Only this organization (UUID).")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10000, help="At most this many events.")] = 100,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """Show audit events, newest first: time, surface, actor, action, target, before → after."""
+    from rolegate.cli_audit import print_events
+
+    try:
+        org_id = uuid.UUID(org) if org else None
+    except ValueError:
+        typer.echo(f"--org must be a UUID, got {org!r}", err=True)
+        raise typer.Exit(code=2) from None
+    runtime = Runtime(get_settings())
+    try:
+        print_events(runtime, since=since, org_id=org_id, limit=limit, as_json=as_json)
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(code=2) from exc
 
 
 if __name__ == "__main__":  # pragma: no cover

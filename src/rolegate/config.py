@@ -11,6 +11,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,7 +38,25 @@ class DatabaseSettings(BaseModel):
     # A statement that takes longer than this is cancelled: an outage becomes a 503, not a hang.
     statement_timeout_ms: int = 5000
     connect_timeout: float = 3.0
+    # Attempts of one request's transaction when it loses a serialization race (40001/40P01).
     serialization_retries: int = 5
+    # Default: the server's (READ COMMITTED on PostgreSQL). SERIALIZABLE is what CockroachDB
+    # runs; tests use it to force serialization failures and prove the retry loop.
+    isolation_level: Literal["READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE"] | None = None
+
+
+class RateLimitSettings(BaseModel):
+    """Fixed-window request limit per credential, counted in PostgreSQL (opt-in)."""
+
+    enabled: bool = False
+    requests: int = Field(default=600, ge=1)
+    window_seconds: int = Field(default=60, ge=1)
+
+
+class SafeUpdateSettings(BaseModel):
+    idempotency_ttl_seconds: int = Field(default=86400, ge=1)
+    # Bodies nested deeper than this are refused before they are parsed into models.
+    max_json_depth: int = Field(default=64, ge=2)
 
 
 class Settings(BaseSettings):
@@ -56,6 +75,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     auth: AuthSettings = Field(default_factory=AuthSettings)
     db: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
+    safe_update: SafeUpdateSettings = Field(default_factory=SafeUpdateSettings)
 
 
 def resolve_jwt_secret(settings: Settings) -> str:

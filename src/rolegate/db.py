@@ -81,6 +81,8 @@ def create_engine(settings: Settings, url: str, **overrides: Any) -> AsyncEngine
         "echo": settings.log_sql,
         "connect_args": connect_args,
     }
+    if settings.db.isolation_level:
+        options["isolation_level"] = settings.db.isolation_level
     options.update(overrides)
     return create_async_engine(to_asyncpg_url(url), **options)
 

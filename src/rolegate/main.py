@@ -10,9 +10,10 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rolegate import __version__, outbox_worker
-from rolegate.api import ops
+from rolegate.api import metrics, ops
 from rolegate.api.csp.router import router as csp_router
 from rolegate.api.ctrlhub.router import router as ctrlhub_router
+from rolegate.api.infisical.audit_logs import router as infisical_audit_router
 from rolegate.api.infisical.explain_router import router as infisical_explain_router
 from rolegate.api.infisical.privileges_router import router as infisical_privileges_router
 from rolegate.api.infisical.router import router as infisical_router
@@ -52,6 +53,7 @@ def create_app(
         app.state.engine = active
         app.state.sessionmaker = create_sessionmaker(active)
         worker = outbox_worker.start_worker(app.state.sessionmaker, settings)
+        metrics.instrument_pool(active)
         try:
             yield
         finally:
@@ -72,6 +74,7 @@ def create_app(
     if engine is not None:
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        metrics.instrument_pool(engine)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     app.include_router(ops.router)
     app.include_router(infisical_router)
@@ -80,6 +83,7 @@ def create_app(
     app.include_router(infisical_explain_router)
     app.include_router(infisical_privileges_router)
     app.include_router(infisical_templates_router)
+    app.include_router(infisical_audit_router)
     return app
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 import structlog
+from fastapi import HTTPException
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -95,7 +96,7 @@ class RequestContextMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise _BodyTooLargeError
+                    raise _BodyTooLargeError(limit)
             return message
 
         async def send_wrapper(message: Message) -> None:
@@ -148,8 +149,16 @@ class RequestContextMiddleware:
         )
 
 
-class _BodyTooLargeError(Exception):
-    pass
+class _BodyTooLargeError(HTTPException):
+    """Raised from ``receive`` once a streamed (chunked) body passes the limit.
+
+    A FastAPI HTTPException so that FastAPI's body reader re-raises it instead of turning
+    it into a 400, and a surface's route class renders it as a 413 in its own envelope;
+    anything else that reads the body lets it reach this middleware, which answers 413.
+    """
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"Request body is larger than {limit} bytes")
 
 
 def _declared_length(scope: Scope) -> int | None:

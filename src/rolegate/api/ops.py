@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 from pydantic import BaseModel
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from rolegate import migrations
+from rolegate.api import metrics as m
+from rolegate.rbac import guards_repository
 
 router = APIRouter(tags=["Operations"])
-
-POOL_IN_USE = Gauge("rolegate_db_pool_connections_in_use", "Database connections checked out")
-POOL_SIZE = Gauge("rolegate_db_pool_size", "Database pool size")
+log = logging.getLogger("rolegate.api")
 
 
 class Health(BaseModel):
@@ -52,12 +53,22 @@ async def readyz(request: Request, response: Response) -> Readiness:
     return Readiness(status="ok", database="ok", migration=current, expected=head)
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
 async def metrics(request: Request) -> Response:
-    pool = request.app.state.engine.pool
-    POOL_IN_USE.set(pool.checkedout())
-    POOL_SIZE.set(pool.size())
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    try:
+        async with sessionmaker() as session:
+            m.OUTBOX_BACKLOG.set(await guards_repository.outbox_backlog(session))
+    except Exception:
+        # A scrape during an outage still reports everything else (and the stale backlog).
+        log.warning("outbox backlog unavailable for this scrape", exc_info=True)
+    body, content_type = m.render()
+    return Response(body, media_type=content_type)
 
 
 def current_head() -> str | None:

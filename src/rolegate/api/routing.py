@@ -9,8 +9,11 @@ transaction that lost a serialization race, and stamps the surface's request-id 
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
 from fastapi import Request, Response
@@ -20,6 +23,9 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from rolegate.api import jsonlimits, ratelimit
+from rolegate.api.metrics import TRANSACTION_RETRIES
+from rolegate.config import Settings
 from rolegate.context import request_id_var
 from rolegate.rbac.errors import RbacError
 
@@ -75,15 +81,54 @@ def get_session(request: Request) -> AsyncSession:
     return session
 
 
+# The strings pydantic reads as ``true``: a route that declares ``dryRun: bool`` and this
+# check must agree, or a ``?dryRun=yes`` would be validated as a dry run and committed.
+_TRUTHY = frozenset({"1", "on", "t", "true", "y", "yes"})
+
+
 def wants_dry_run(request: Request) -> bool:
-    return request.query_params.get("dryRun", "").lower() in {"true", "1"}
+    return request.query_params.get("dryRun", "").strip().lower() in _TRUTHY
+
+
+@dataclass(slots=True)
+class AttemptState:
+    """What a handler asks of the transaction around it; reset on every retry.
+
+    ``headers`` are added to a successful response (ETag); ``before_commit`` hooks run in
+    the transaction after the handler succeeded (storing an idempotent response);
+    ``unchecked_precondition`` stays True when a client sent ``If-Match`` and the handler
+    never compared it (the route then fails closed with 412 instead of writing blindly).
+    """
+
+    headers: dict[str, str] = field(default_factory=dict)
+    before_commit: list[Callable[[AsyncSession, Response], Awaitable[None]]] = field(
+        default_factory=list
+    )
+    on_success: list[Callable[[Response], None]] = field(default_factory=list)
+    unchecked_precondition: bool = False
+
+
+def attempt_state(request: Request) -> AttemptState:
+    state: AttemptState = request.state.attempt
+    return state
+
+
+class IdempotentReplayError(Exception):
+    """Raised by a dependency to answer with a stored response instead of running."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__("idempotent replay")
+        self.response = response
+
+
+class SerializationExhaustedError(Exception):
+    """Every attempt lost a serialization race; the client should simply retry."""
 
 
 class SurfaceRoute(APIRoute):
     """Subclass per surface and set ``errors``; optionally override ``precheck``."""
 
     errors: ClassVar[SurfaceErrors]
-    max_attempts: ClassVar[int] = 5
 
     async def precheck(self, request: Request) -> Response | None:
         """Runs before the body is parsed (e.g. Infisical's 401 before validation)."""
@@ -94,16 +139,33 @@ class SurfaceRoute(APIRoute):
         errors = self.errors
 
         async def route_handler(request: Request) -> Response:
+            settings: Settings = request.app.state.settings
             try:
+                await ratelimit.enforce(request, settings.rate_limit)
                 response = await self.precheck(request)
                 if response is None:
-                    response = await self._run_in_transaction(request, handler)
+                    await jsonlimits.enforce_depth(request, settings.safe_update.max_json_depth)
+                    response = await self._run_in_transaction(request, handler, settings)
+            except IdempotentReplayError as replay:
+                response = replay.response
             except RbacError as exc:
                 response = errors.domain(request, exc)
             except RequestValidationError as exc:
                 response = errors.validation(request, exc)
             except StarletteHTTPException as exc:
                 response = errors.http(request, exc)
+                # Retry-After (429, 503) and the like travel on the exception.
+                for name, value in (exc.headers or {}).items():
+                    response.headers[name] = value
+            except SerializationExhaustedError:
+                log.warning("transaction lost every serialization retry")
+                response = errors.http(
+                    request,
+                    StarletteHTTPException(
+                        503, "The request conflicted with concurrent updates; retry it"
+                    ),
+                )
+                response.headers["Retry-After"] = "1"
             except Exception as exc:
                 if is_database_unavailable(exc):
                     log.warning("database unavailable: %s", type(exc).__name__)
@@ -119,27 +181,46 @@ class SurfaceRoute(APIRoute):
         return route_handler
 
     async def _run_in_transaction(
-        self, request: Request, handler: Callable[[Request], Awaitable[Response]]
+        self,
+        request: Request,
+        handler: Callable[[Request], Awaitable[Response]],
+        settings: Settings,
     ) -> Response:
         sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+        max_attempts = max(1, settings.db.serialization_retries)
         attempt = 0
         while True:
             attempt += 1
             async with sessionmaker() as session:
                 request.state.db_session = session
+                state = request.state.attempt = AttemptState()
                 try:
                     response = await handler(request)
+                    if response.status_code < 400 and state.unchecked_precondition:
+                        raise StarletteHTTPException(
+                            412, "If-Match could not be evaluated for this request"
+                        )
                     if response.status_code < 400 and not wants_dry_run(request):
+                        response.headers.update(state.headers)
+                        for hook in state.before_commit:
+                            await hook(session, response)
                         await session.commit()
+                        for finish in state.on_success:
+                            finish(response)
                     else:
                         await session.rollback()
                     return response
                 except sa_exc.DBAPIError as exc:
                     await _safe_rollback(session)
-                    if sqlstate(exc) in RETRYABLE_SQLSTATES and attempt < self.max_attempts:
-                        log.info("retrying transaction after %s", sqlstate(exc))
-                        continue
-                    raise
+                    code = sqlstate(exc)
+                    if code not in RETRYABLE_SQLSTATES:
+                        raise
+                    if attempt >= max_attempts:
+                        raise SerializationExhaustedError from exc
+                    TRANSACTION_RETRIES.labels(code).inc()
+                    log.info("retrying transaction after %s (attempt %d)", code, attempt)
+                    # Jittered backoff so the losers of one race do not collide again at once.
+                    await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))  # noqa: S311
 
 
 async def _safe_rollback(session: AsyncSession) -> None:

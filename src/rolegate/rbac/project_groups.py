@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -199,8 +199,13 @@ async def replace_group_roles(
     group_id: uuid.UUID,
     specs: Sequence[ProjectRoleSpec],
     now: dt.datetime,
+    before_write: Callable[[GroupMembershipView], None] | None = None,
 ) -> GroupMembershipView:
-    """Endpoint A: replace every Infisical role of a group in a project."""
+    """Endpoint A: replace every Infisical role of a group in a project.
+
+    ``before_write`` sees the current state under the row lock, after every check passed
+    and before anything is written (the API layer compares If-Match there).
+    """
     _reject_duplicates(specs)
     ctx = await _authorize(session, actor, project_id, "edit", now)
     found = await repo.lock_group_membership(session, ctx.project.id, group_id, actor.org_id)
@@ -219,6 +224,8 @@ async def replace_group_roles(
     if not any(not spec.is_temporary for spec in specs):
         raise BadRequestError("Group must have at least one permanent role")
     rows = _assignment_rows(actor, membership, specs, resolved, now)
+    if before_write is not None:
+        before_write(GroupMembershipView(membership=membership, group=group, roles=current))
     await repo.replace_group_roles(session, membership.id, rows)
     await repo.touch_membership(session, membership.id, now)
     after = await repo.group_roles(session, membership.id)

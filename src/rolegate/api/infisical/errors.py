@@ -43,6 +43,7 @@ _HTTP_NAMES = {
     415: "UnsupportedMediaType",
     422: "ValidationFailure",
     429: "RateLimitExceeded",
+    503: "ServiceUnavailable",
 }
 
 

@@ -14,7 +14,9 @@ from rolegate.api.infisical import schemas as s
 from rolegate.api.infisical.auth import PUBLIC, CurrentActor, InfisicalRoute
 from rolegate.api.infisical.errors import InfisicalError
 from rolegate.api.routing import error_responses, get_session
+from rolegate.api.safe_update import READ_ETAG, SafeWrite
 from rolegate.rbac import auth_service, project_groups
+from rolegate.rbac.project_groups_repository import GroupMembershipView
 from rolegate.rbac.tokens import TokenCodec
 
 Session = Annotated[AsyncSession, Depends(get_session)]
@@ -22,7 +24,7 @@ Session = Annotated[AsyncSession, Depends(get_session)]
 router = APIRouter(
     route_class=InfisicalRoute,
     tags=["Infisical"],
-    responses=error_responses(InfisicalError, 400, 401, 403, 404, 422, 500, 503),
+    responses=error_responses(InfisicalError, 400, 401, 403, 404, 413, 422, 429, 500, 503),
 )
 
 
@@ -61,12 +63,21 @@ async def revoke_token(
 GROUP_PATH = "/api/v2/workspace/{projectId}/groups/{groupId}"
 
 
-@router.patch(GROUP_PATH, summary="Replace a group's roles in a project")
+def _membership_response(view: GroupMembershipView) -> s.GroupMembershipResponse:
+    return s.GroupMembershipResponse(groupMembership=mapping.group_membership(view))
+
+
+@router.patch(
+    GROUP_PATH,
+    summary="Replace a group's roles in a project",
+    responses=error_responses(InfisicalError, 412),
+)
 async def update_project_group(
     projectId: uuid.UUID,
     groupId: uuid.UUID,
     body: s.UpdateProjectGroupRequest,
     actor: CurrentActor,
+    write: SafeWrite,
     session: Session,
 ) -> s.UpdateProjectGroupResponse:
     view = await project_groups.replace_group_roles(
@@ -76,18 +87,20 @@ async def update_project_group(
         group_id=groupId,
         specs=mapping.role_specs(body),
         now=_now(),
+        before_write=write.precondition(_membership_response),
     )
+    write.set_etag(_membership_response(view))
     return s.UpdateProjectGroupResponse(roles=[mapping.role_row(ra, r) for ra, r in view.roles])
 
 
-@router.get(GROUP_PATH, summary="Get a group's membership in a project")
+@router.get(GROUP_PATH, summary="Get a group's membership in a project", dependencies=[READ_ETAG])
 async def get_project_group(
     projectId: uuid.UUID, groupId: uuid.UUID, actor: CurrentActor, session: Session
 ) -> s.GroupMembershipResponse:
     view = await project_groups.get_group_membership(
         session, actor, project_id=projectId, group_id=groupId, now=_now()
     )
-    return s.GroupMembershipResponse(groupMembership=mapping.group_membership(view))
+    return _membership_response(view)
 
 
 @router.post(GROUP_PATH, summary="Add a group to a project")

@@ -1,0 +1,1 @@
+"""Benchmarks and fault-injection scripts (run as ``python -m bench.<name>``)."""

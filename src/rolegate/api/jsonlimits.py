@@ -1,0 +1,50 @@
+"""Refuse JSON bodies nested deeper than a bound before anything parses them into models.
+
+Deep nesting costs recursion in every parser and validator downstream; no request of any
+surface needs more than a handful of levels. The check is cheap for ordinary bodies: a
+body with fewer brackets than the bound cannot be too deep and is not parsed here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import Request
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+
+def json_depth_exceeds(body: bytes, max_depth: int) -> bool:
+    """True when ``body`` is JSON nested deeper than ``max_depth`` containers."""
+    if body.count(b"[") + body.count(b"{") <= max_depth:
+        return False
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        # orjson stops at its own recursion limit; anything else is left to the
+        # surface's validation (invalid JSON is a 422 there).
+        return "recursion" in str(exc).lower()
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Any = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > max_depth:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+async def enforce_depth(request: Request, max_depth: int) -> None:
+    if request.method in {"GET", "HEAD", "OPTIONS"}:
+        return
+    content_type = request.headers.get("content-type", "")
+    if "json" not in content_type:
+        return
+    body = await request.body()
+    if body and json_depth_exceeds(body, max_depth):
+        raise StarletteHTTPException(400, f"Request body is nested deeper than {max_depth} levels")

@@ -1,0 +1,207 @@
+"""Opt-in safe-update features, the same on every surface: ETag / If-Match,
+Idempotency-Key and ``?dryRun=true``. No vendor client needs them; none is harmed by them.
+
+How a route opts in (see docs/reliability.md):
+
+- a GET lists ``READ_ETAG`` in ``dependencies=[...]``: its 2xx responses carry an ``ETag``,
+  a strong hash of the response body (the resource's representation);
+- a PATCH takes a ``SafeWrite`` parameter *after* its actor dependency (so a replay is
+  only ever served to an authenticated caller), passes ``write.precondition(render)`` to
+  its service, which calls it under the row lock right before writing, and calls
+  ``write.set_etag(render(view_after))`` so the response carries the ETag the GET will
+  show. ``render`` maps the core view to the GET's wire model.
+
+Failures are ``starlette.exceptions.HTTPException`` (412, 422) that the route class
+renders in the surface's own envelope.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
+
+import orjson
+from fastapi import Depends, Header, Query, Request, Response
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from rolegate.api.credentials import client_key
+from rolegate.api.metrics import IDEMPOTENT_REPLAYS
+from rolegate.api.routing import AttemptState, IdempotentReplayError, attempt_state, get_session
+from rolegate.config import Settings
+from rolegate.rbac import guards_repository
+
+View = TypeVar("View")
+
+# --- ETag ----------------------------------------------------------------------------
+
+
+def etag_for(data: Any) -> str:
+    """Strong ETag of a JSON-able representation (key order does not matter)."""
+    canonical = orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    return '"' + hashlib.sha256(canonical).hexdigest() + '"'
+
+
+def etag_for_model(model: BaseModel) -> str:
+    return etag_for(model.model_dump(mode="json", by_alias=True))
+
+
+def if_match_allows(header: str, current: str) -> bool:
+    """RFC 9110 If-Match with strong comparison: ``*`` or a listed tag equal to ours."""
+    tags = [tag.strip() for tag in header.split(",") if tag.strip()]
+    # A weak tag (W/"...") never matches under strong comparison.
+    return any(tag == "*" or tag == current for tag in tags)
+
+
+def _etag_from_body(response: Response) -> None:
+    if response.status_code >= 300 or "etag" in response.headers:
+        return
+    try:
+        data = orjson.loads(bytes(response.body))
+    except orjson.JSONDecodeError:
+        return
+    response.headers["ETag"] = etag_for(data)
+
+
+async def read_etag(request: Request) -> None:
+    attempt_state(request).on_success.append(_etag_from_body)
+
+
+READ_ETAG = Depends(read_etag)
+
+# --- writes --------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class WriteOptions:
+    """The safe-update headers of one PATCH, and what the handler does with them."""
+
+    if_match: str | None
+    dry_run: bool
+    state: AttemptState
+
+    def precondition(self, render: Callable[[View], BaseModel]) -> Callable[[View], None]:
+        """A hook for the service: compare If-Match with the locked current state."""
+
+        def check(current: View) -> None:
+            self.state.unchecked_precondition = False
+            if self.if_match is None:
+                return
+            if not if_match_allows(self.if_match, etag_for_model(render(current))):
+                raise StarletteHTTPException(
+                    412,
+                    "Precondition failed: the resource has changed since the ETag in"
+                    " If-Match was issued; read it again and retry",
+                )
+
+        return check
+
+    def set_etag(self, representation: BaseModel) -> None:
+        """The ETag of the resource after the write (what its GET will return)."""
+        if not self.dry_run:
+            self.state.headers["ETag"] = etag_for_model(representation)
+
+
+def _body_hash(method: str, path: str, body: bytes) -> bytes:
+    try:
+        # Same JSON document, same request: whitespace and key order do not matter.
+        canonical = orjson.dumps(orjson.loads(body), option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONDecodeError:
+        canonical = body
+    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + canonical).digest()
+
+
+async def _claim_or_replay(request: Request, session: AsyncSession, key: str) -> None:
+    settings: Settings = request.app.state.settings
+    principal = client_key(request)[:64]
+    now = dt.datetime.now(dt.UTC)
+    body_hash = _body_hash(request.method, request.url.path, await request.body())
+    claimed = await guards_repository.claim_idempotency_key(
+        session,
+        key=key,
+        principal=principal,
+        method=request.method,
+        path=request.url.path,
+        body_hash=body_hash,
+        now=now,
+        expires_at=now + dt.timedelta(seconds=settings.safe_update.idempotency_ttl_seconds),
+    )
+    if claimed:
+
+        async def store(session: AsyncSession, response: Response) -> None:
+            headers = {"content-type": response.headers.get("content-type", "application/json")}
+            if "etag" in response.headers:
+                headers["etag"] = response.headers["etag"]
+            await guards_repository.store_response(
+                session,
+                key=key,
+                principal=principal,
+                status_code=response.status_code,
+                headers=headers,
+                body=bytes(response.body),
+            )
+
+        attempt_state(request).before_commit.append(store)
+        return
+    stored = await guards_repository.stored_response(session, key, principal)
+    if stored is None or stored.body_hash != body_hash:
+        raise StarletteHTTPException(
+            422,
+            "Idempotency-Key was already used with a different request (method, path or body)",
+        )
+    if stored.status_code is None:  # pragma: no cover - a claim commits with its response
+        raise StarletteHTTPException(409, "A request with this Idempotency-Key is in progress")
+    IDEMPOTENT_REPLAYS.inc()
+    raise IdempotentReplayError(
+        Response(
+            content=stored.body,
+            status_code=stored.status_code,
+            headers={**stored.headers, "Idempotent-Replayed": "true"},
+        )
+    )
+
+
+async def write_options(
+    request: Request,
+    if_match: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            max_length=1024,
+            description="Apply the change only if the resource's current ETag is listed"
+            " (412 otherwise).",
+        ),
+    ] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=255,
+            description="Replay the first response to this key (per credential) for 24 h;"
+            " the same key with a different request is a 422.",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        Query(
+            alias="dryRun",
+            description="Validate, check permissions and return the would-be result;"
+            " write nothing.",
+        ),
+    ] = False,
+) -> WriteOptions:
+    state = attempt_state(request)
+    options = WriteOptions(if_match=if_match, dry_run=dry_run, state=state)
+    if if_match is not None:
+        state.unchecked_precondition = True
+    if idempotency_key is not None and not dry_run:
+        await _claim_or_replay(request, get_session(request), idempotency_key)
+    return options
+
+
+SafeWrite = Annotated[WriteOptions, Depends(write_options)]
