@@ -31,6 +31,11 @@ from rolegate.seed.loader import load_seed, parse_seed
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# One signing key for the suite and every process it starts (rolegate serve, the CLI):
+# a token minted by a test must verify in a server started by a test.
+TEST_JWT_SECRET = "test-secret-for-rolegate-tests-0123456789abcdef"
+os.environ["ROLEGATE_AUTH__JWT_SECRET"] = TEST_JWT_SECRET
+
 
 def _server_url() -> str:
     explicit = os.environ.get("ROLEGATE_TEST_DATABASE_URL")
@@ -72,7 +77,7 @@ def settings() -> Settings:
     return Settings(
         database_url=None,
         log_level="warning",
-        auth={"jwt_secret": "test-secret-for-rolegate-tests-0123456789abcdef"},
+        auth={"jwt_secret": TEST_JWT_SECRET},
     )
 
 

@@ -185,3 +185,27 @@ async def test_a_role_slug_with_metacharacters_is_echoed_verbatim_in_the_404(
     assert response.status_code == 404
     assert response.json()["message"] == f"Specified role was not found: {slug}"
     assert await read_roles() == ["member"]
+
+
+@pytest.mark.parametrize("escape", [b"\\uda21", b"\\udc00"])
+async def test_an_unpaired_surrogate_escape_is_400_not_a_database_error(
+    client: httpx.AsyncClient, tokens: Tokens, read_roles: Any, escape: bytes
+) -> None:
+    body = b'{"roles": [{"role": "viewer' + escape + b'"}]}'
+    response = await client.patch(
+        URL, content=body, headers={**bearer(tokens.admin), "content-type": "application/json"}
+    )
+    assert response.status_code == 400, response.text
+    assert "surrogate" in response.json()["message"]
+    assert await read_roles() == ["member"]
+
+
+async def test_a_paired_surrogate_escape_is_an_ordinary_character(
+    client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    body = b'{"roles": [{"role": "viewer\\ud83d\\ude00"}]}'
+    response = await client.patch(
+        URL, content=body, headers={**bearer(tokens.admin), "content-type": "application/json"}
+    )
+    assert response.status_code == 404, response.text
+    assert response.json()["message"] == "Specified role was not found: viewer\U0001f600"

@@ -7,6 +7,7 @@ body with fewer brackets than the bound cannot be too deep and is not parsed her
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -39,6 +40,24 @@ def json_depth_exceeds(body: bytes, max_depth: int) -> bool:
     return False
 
 
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def has_unpaired_surrogate(body: bytes) -> bool:
+    """True for JSON whose string escapes name half a UTF-16 pair (``"\\udc00"``).
+
+    Python's json module accepts them and yields a string no database can store; orjson
+    refuses them, so it is the judge. Only bodies with an escape in the range are parsed.
+    """
+    if _SURROGATE_ESCAPE.search(body) is None:
+        return False
+    try:
+        orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        return "surrogate" in str(exc).lower()
+    return False
+
+
 async def enforce_depth(request: Request, max_depth: int) -> None:
     if request.method in {"GET", "HEAD", "OPTIONS"}:
         return
@@ -48,3 +67,7 @@ async def enforce_depth(request: Request, max_depth: int) -> None:
     body = await request.body()
     if body and json_depth_exceeds(body, max_depth):
         raise StarletteHTTPException(400, f"Request body is nested deeper than {max_depth} levels")
+    if body and has_unpaired_surrogate(body):
+        raise StarletteHTTPException(
+            400, "Request body has an unpaired UTF-16 surrogate escape (\\uD800-\\uDFFF)"
+        )

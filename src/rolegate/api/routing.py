@@ -230,6 +230,16 @@ async def _safe_rollback(session: AsyncSession) -> None:
         log.debug("rollback failed", exc_info=True)
 
 
+# What any route can answer whatever it does: a body that is not UTF-8 JSON (400), a
+# missing or bad credential (401), too large (413), invalid (422), rate limited (429),
+# an unexpected failure (500), the database away (503).
+GENERIC_ERROR_CODES = (400, 401, 413, 422, 429, 500, 503)
+
+
 def error_responses(model: Any, *codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses=`` entries documenting a surface's error envelope."""
-    return {code: {"model": model, "description": "Error"} for code in codes}
+    """OpenAPI ``responses=`` entries documenting a surface's error envelope: the generic
+    statuses every route can answer plus the route's own ``codes``."""
+    return {
+        code: {"model": model, "description": "Error"}
+        for code in sorted({*GENERIC_ERROR_CODES, *codes})
+    }
