@@ -67,10 +67,15 @@ def sh(cmd: list[str], env: dict[str, str]) -> str:
 
 
 def start_postgres(data_dir: Path) -> Any:
+    """The embedded server, restarted once with room for pgbench's clients beside rolegate's
+    pools (2 workers x (pool 10 + overflow 10) + pgbench -c 64 > the default 100)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from rolegate.embedded import start_embedded
 
+        pg = start_embedded(data_dir)
+        pg.psql("ALTER SYSTEM SET max_connections = 300;" + sqlcapture.LOG_SETTINGS)
+        pg.cleanup()  # our handle is the only one: this stops the server
         return start_embedded(data_dir)
 
 
@@ -312,7 +317,6 @@ def main() -> int:
 
         url = embedded_url(pg)
         socket_dir = parse_qs(urlparse(url).query)["host"][0]
-        pg.psql(sqlcapture.LOG_SETTINGS + "SELECT pg_reload_conf();")
         env = dict(
             os.environ,
             ROLEGATE_DATABASE_URL=url,

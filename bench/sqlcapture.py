@@ -20,11 +20,7 @@ LINE = re.compile(
     r"(?P<level>[A-Z]+):  (?P<text>.*)$"
 )
 PARAM = re.compile(r"\$(\d+) = (NULL|'(?:[^']|'')*')")
-INSERT = re.compile(
-    r"^\s*INSERT INTO (?P<table>\w+) \((?P<cols>[^)]*)\) VALUES (?P<values>.*?)"
-    r"(?:\s+RETURNING .*)?;?\s*$",
-    re.DOTALL | re.IGNORECASE,
-)
+INSERT = re.compile(r"INSERT INTO (?P<table>\w+) \((?P<cols>[^)]*)\) VALUES ", re.IGNORECASE)
 PLACEHOLDER = re.compile(r"\$(\d+)")
 # Statements asyncpg/SQLAlchemy run once when a pooled connection is first opened.
 CONNECTION_SETUP = (
@@ -71,18 +67,43 @@ def _pgbench_literal(value: str) -> str:
     return f"E'{body}'"
 
 
+def _values_tuples(sql: str, start: int) -> list[str]:
+    """The ``(…), (…)`` tuples of a VALUES list starting at ``start``."""
+    tuples = []
+    i = start
+    while i < len(sql) and sql[i] == "(":
+        depth, j = 0, i
+        while j < len(sql):
+            depth += {"(": 1, ")": -1}.get(sql[j], 0)
+            j += 1
+            if depth == 0:
+                break
+        tuples.append(sql[i + 1 : j - 1])
+        rest = sql[j:]
+        stripped = rest.lstrip()
+        if not stripped.startswith(","):
+            break
+        i = j + (len(rest) - len(stripped)) + 1
+        while i < len(sql) and sql[i].isspace():
+            i += 1
+    return tuples
+
+
 def _primary_key_placeholders(sql: str) -> set[int]:
-    match = INSERT.match(sql)
-    if not match:
-        return set()
-    cols = [c.strip().strip('"') for c in match.group("cols").split(",")]
-    placeholders = [int(n) for n in PLACEHOLDER.findall(match.group("values"))]
-    if "id" not in cols or not placeholders:
-        return set()
-    if len(placeholders) % len(cols):
-        raise ValueError(f"cannot map VALUES to columns in: {sql[:200]}")
-    at = cols.index("id")
-    return {n for i, n in enumerate(placeholders) if i % len(cols) == at}
+    """Placeholders bound to the ``id`` column of every INSERT … VALUES in the statement
+    (top level or inside a CTE, one row or many)."""
+    fresh: set[int] = set()
+    for match in INSERT.finditer(sql):
+        cols = [c.strip().strip('"') for c in match.group("cols").split(",")]
+        if "id" not in cols:
+            continue
+        at = cols.index("id")
+        for values in _values_tuples(sql, match.end()):
+            placeholders = [int(n) for n in PLACEHOLDER.findall(values)]
+            if len(placeholders) != len(cols):
+                raise ValueError(f"cannot map VALUES to columns in: {sql[:300]}")
+            fresh.add(placeholders[at])
+    return fresh
 
 
 def parse_log(text: str, app: str = "rolegate") -> list[Statement]:
