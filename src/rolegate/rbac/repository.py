@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    CompoundSelect,
+    Insert,
     Select,
     and_,
     insert,
@@ -128,17 +130,12 @@ def _assignment_sources(
     return stmt
 
 
-async def load_project_rule_sources(
-    session: AsyncSession,
-    *,
-    kind: str,
-    principal_id: uuid.UUID,
-    project_id: uuid.UUID,
-    now: dt.datetime | None,
-) -> list[RuleSource]:
-    """Every role and privilege that gives ``principal`` rules in ``project``, in one query.
+def project_rule_sources_query(
+    *, kind: str, principal_id: uuid.UUID, project_id: uuid.UUID, now: dt.datetime | None
+) -> CompoundSelect[Any]:
+    """SQL for every role and privilege giving ``principal`` rules in ``project``.
 
-    ``now`` filters on the time windows; ``None`` returns every row (for explanations).
+    Its columns are :class:`RuleSource`'s fields; other queries embed it as a subquery.
     """
     pm, ap = ProjectMembership, AdditionalPrivilege
     principal_col = pm.identity_id if kind == "identity" else pm.user_id
@@ -177,20 +174,39 @@ async def load_project_rule_sources(
                 now,
             )
         )
-    rows = (await session.execute(union_all(*parts))).all()
-    return [
-        RuleSource(
-            source=row.source,
-            source_id=row.source_id,
-            role_key=row.role_key,
-            role_slug=row.role_slug,
-            group_id=row.group_id,
-            permissions=row.permissions,
-            starts_at=row.starts_at,
-            ends_at=row.ends_at,
-        )
-        for row in rows
-    ]
+    return union_all(*parts)
+
+
+def rule_source_from_row(row: Any) -> RuleSource:
+    return RuleSource(
+        source=row.source,
+        source_id=row.source_id,
+        role_key=row.role_key,
+        role_slug=row.role_slug,
+        group_id=row.group_id,
+        permissions=row.permissions,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+    )
+
+
+async def load_project_rule_sources(
+    session: AsyncSession,
+    *,
+    kind: str,
+    principal_id: uuid.UUID,
+    project_id: uuid.UUID,
+    now: dt.datetime | None,
+) -> list[RuleSource]:
+    """Every role and privilege that gives ``principal`` rules in ``project``, in one query.
+
+    ``now`` filters on the time windows; ``None`` returns every row (for explanations).
+    """
+    stmt = project_rule_sources_query(
+        kind=kind, principal_id=principal_id, project_id=project_id, now=now
+    )
+    rows = (await session.execute(stmt)).all()
+    return [rule_source_from_row(row) for row in rows]
 
 
 async def user_org_role_keys(
@@ -268,19 +284,39 @@ async def record_audit(
 ) -> None:
     """Write one audit event in the caller's transaction: it commits or rolls back with it."""
     await session.execute(
-        insert(AuditEvent).values(
-            id=uuid.uuid4(),
-            org_id=actor.org_id,
-            surface=actor.surface,
+        audit_insert(
+            actor=actor,
             action=action,
-            actor_type=actor.kind,
-            actor_id=actor.audit_id,
             target_type=target_type,
-            target_id=str(target_id),
+            target_id=target_id,
             before=before,
             after=after,
-            request_id=request_id_var.get(),
         )
+    )
+
+
+def audit_insert(
+    *,
+    actor: Actor,
+    action: str,
+    target_type: str,
+    target_id: uuid.UUID | str,
+    before: Any,
+    after: Any,
+) -> Insert:
+    """The audit event's INSERT, for a caller that sends it inside a larger statement."""
+    return insert(AuditEvent).values(
+        id=uuid.uuid4(),
+        org_id=actor.org_id,
+        surface=actor.surface,
+        action=action,
+        actor_type=actor.kind,
+        actor_id=actor.audit_id,
+        target_type=target_type,
+        target_id=str(target_id),
+        before=before,
+        after=after,
+        request_id=request_id_var.get(),
     )
 
 
