@@ -34,6 +34,10 @@ class DatabaseSettings(BaseModel):
     statement_timeout_ms: int = 5000
     connect_timeout: float = 3.0
     serialization_retries: int = 5
+    # Off: a ping costs three round trips on every checkout. A connection the database
+    # dropped is detected on first use instead, and the request is retried on a fresh one
+    # (api/routing.py). Turn on behind proxies that drop idle connections silently.
+    pool_pre_ping: bool = False
 
 
 class Settings(BaseSettings):

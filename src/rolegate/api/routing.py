@@ -123,12 +123,15 @@ class SurfaceRoute(APIRoute):
     ) -> Response:
         sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
         attempt = 0
+        reconnected = False
         while True:
             attempt += 1
             async with sessionmaker() as session:
                 request.state.db_session = session
+                finishing = False
                 try:
                     response = await handler(request)
+                    finishing = True
                     if response.status_code < 400 and not wants_dry_run(request):
                         await session.commit()
                     else:
@@ -138,6 +141,14 @@ class SurfaceRoute(APIRoute):
                     await _safe_rollback(session)
                     if sqlstate(exc) in RETRYABLE_SQLSTATES and attempt < self.max_attempts:
                         log.info("retrying transaction after %s", sqlstate(exc))
+                        continue
+                    if exc.connection_invalidated and not finishing and not reconnected:
+                        # A pooled connection the database had dropped (restart, failover):
+                        # the transaction never reached COMMIT, so nothing was written. The
+                        # pool is now invalidated; run once more on a fresh connection. This
+                        # is what the pool's pre-ping did, at three round trips per request.
+                        log.info("retrying transaction on a fresh connection")
+                        reconnected = True
                         continue
                     raise
 
