@@ -276,7 +276,16 @@ def main() -> int:
     parser.add_argument("--endpoints", help="comma list of endpoint keys (default: all)")
     parser.add_argument("--label", default="", help="suffix for the results file name")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, scripts)")
+    parser.add_argument("--no-scale-out", action="store_true", help="skip the 1-worker point")
+    parser.add_argument(
+        "--source",
+        help="serve rolegate from this checkout's src/ (bench/compare.py uses it to measure "
+        "several revisions in one sitting)",
+    )
     args = parser.parse_args()
+    if args.source:
+        src = str(Path(args.source).resolve() / "src")
+        os.environ["PYTHONPATH"] = src + os.pathsep + os.environ.get("PYTHONPATH", "")
 
     seconds = args.seconds or (5.0 if args.smoke else 15.0)
     concurrencies = [
@@ -284,7 +293,7 @@ def main() -> int:
     ]
     wanted = set(args.endpoints.split(",")) if args.endpoints else None
     endpoints = [e for e in ENDPOINTS if wanted is None or e.key in wanted]
-    scale_out = not args.smoke
+    scale_out = not (args.smoke or args.no_scale_out)
 
     wrk = loadgen.ensure_wrk()
     started = time.perf_counter()
@@ -414,6 +423,7 @@ def main() -> int:
         json.dumps(
             {
                 "git": git_rev(),
+                "source": args.source,
                 "mode": "smoke" if args.smoke else "full",
                 "seconds_per_point": seconds,
                 "cpus": os.cpu_count(),
