@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -268,7 +269,12 @@ def git_rev() -> str:
         return "unknown"
 
 
+def _stop_on_sigterm(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt  # unwinds through the finally blocks: server and PG stopped
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--smoke", action="store_true", help="5 s points at c=1,16 (for CI)")
     parser.add_argument("--seconds", type=float, help="seconds per point (default 15, smoke 5)")
@@ -285,7 +291,12 @@ def main() -> int:
     args = parser.parse_args()
     if args.source:
         src = str(Path(args.source).resolve() / "src")
-        os.environ["PYTHONPATH"] = src + os.pathsep + os.environ.get("PYTHONPATH", "")
+        os.environ["PYTHONPATH"] = os.pathsep.join(
+            p for p in (src, os.environ.get("PYTHONPATH")) if p
+        )
+        # Served from the checkout's own directory: from this one, uvicorn's workers were
+        # seen importing this tree's src/ despite PYTHONPATH.
+        os.chdir(Path(args.source).resolve())
 
     seconds = args.seconds or (5.0 if args.smoke else 15.0)
     concurrencies = [
@@ -332,6 +343,8 @@ def main() -> int:
             ROLEGATE_LOG_LEVEL="warning",
             PGSSLMODE="disable",
         )
+        served = sh([sys.executable, "-c", "import rolegate; print(rolegate.__file__)"], env)
+        print(f"rolegate package: {Path(served.strip()).parent}")
         t0 = time.perf_counter()
         sh([rolegate_bin(), "seed", str(seed_file)], env)
         seed_seconds = time.perf_counter() - t0
