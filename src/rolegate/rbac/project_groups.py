@@ -268,7 +268,7 @@ async def replace_group_roles(
     resolved = _resolve_loaded(slugs, found.custom_roles)
     current = await repo.delete_group_roles(session, membership.id)
     requested = [r for slug, role in resolved.items() for r in _rules_of(slug, role)]
-    held = [r for ra, role in current for r in _rules_of(ra.role_key, role)]
+    held = [r for h in current for r in role_rules(h.role_key, h.permissions)]
     _check_boundary(
         ctx.actor_rules,
         requested + held,
@@ -277,7 +277,7 @@ async def replace_group_roles(
     if not any(not spec.is_temporary for spec in specs):
         raise BadRequestError("Group must have at least one permanent role")
     rows = _assignment_rows(actor, membership, specs, resolved, now)
-    audit = repository.audit_insert(
+    audit = repository.audit_params(
         actor=actor,
         action="project-group.roles.update",
         target_type="project-group-membership",
@@ -285,7 +285,16 @@ async def replace_group_roles(
         before={
             "projectId": str(ctx.project_id),
             "groupId": str(group.id),
-            "roles": audit_roles(current),
+            "roles": [
+                _audit_role(
+                    h.role_slug or h.role_key,
+                    h.is_temporary,
+                    h.temporary_range,
+                    h.starts_at,
+                    h.ends_at,
+                )
+                for h in current
+            ],
         },
         after={
             "projectId": str(ctx.project_id),
@@ -293,7 +302,15 @@ async def replace_group_roles(
             "roles": _audit_rows(rows, specs),
         },
     )
-    stored = await repo.insert_group_roles(session, membership.id, rows, now, audit)
+    stored = await repo.insert_group_roles(
+        session,
+        org_id=actor.org_id,
+        membership_id=membership.id,
+        actor=actor.audit_id,
+        rows=rows,
+        now=now,
+        audit=audit,
+    )
     # What the statement wrote, set without marking the object dirty (no second UPDATE).
     set_committed_value(membership, "updated_at", now)
     after = [(ra, resolved[spec.role]) for ra, spec in zip(stored, specs, strict=True)]
