@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, select, true
+from sqlalchemy import Executable, and_, bindparam, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolegate.rbac import repository
@@ -61,6 +62,43 @@ async def project_rules(
     return ProjectRuleRows(project_found=bool(rows), sources=_sources_of(rows))
 
 
+@cache
+def _live_identity_query(with_project: bool) -> Executable:
+    """Built once per shape, with named parameters (statement building is per-request
+    Python work; executing a prebuilt statement only binds values)."""
+    token, identity = AccessToken, Identity
+    stmt: Any = (
+        select(identity.org_id.label("org_id"), identity.org_role.label("org_role"))
+        .select_from(token)
+        .join(identity, identity.id == token.principal_id)
+        .where(
+            token.id == bindparam("token_id"),
+            token.surface == bindparam("surface"),
+            token.revoked_at.is_(None),
+            token.expires_at > bindparam("now"),
+            identity.id == bindparam("identity_id"),
+        )
+    )
+    if with_project:
+        src = repository.project_rule_sources_query(
+            kind="identity",
+            principal_id=bindparam("identity_id"),
+            project_id=bindparam("project_id"),
+            now=bindparam("now"),
+        ).subquery("src")
+        stmt = (
+            stmt.add_columns(Project.id.label("project_id"), *src.c)
+            .outerjoin(
+                Project,
+                and_(Project.id == bindparam("project_id"), Project.org_id == identity.org_id),
+            )
+            # Rules only count inside the identity's own org.
+            .outerjoin(src, Project.id.is_not(None))
+        )
+    query: Executable = stmt
+    return query
+
+
 async def live_identity(
     session: AsyncSession,
     *,
@@ -74,30 +112,16 @@ async def live_identity(
 
     None when the token is revoked, expired or unknown, or its identity is gone.
     """
-    token, identity = AccessToken, Identity
-    stmt = (
-        select(identity.org_id.label("org_id"), identity.org_role.label("org_role"))
-        .select_from(token)
-        .join(identity, identity.id == token.principal_id)
-        .where(
-            token.id == token_id,
-            token.surface == surface,
-            token.revoked_at.is_(None),
-            token.expires_at > now,
-            identity.id == identity_id,
-        )
-    )
+    params: dict[str, Any] = {
+        "token_id": token_id,
+        "surface": surface,
+        "now": now,
+        "identity_id": identity_id,
+    }
     if project_id is not None:
-        src = repository.project_rule_sources_query(
-            kind="identity", principal_id=identity_id, project_id=project_id, now=now
-        ).subquery("src")
-        stmt = (
-            stmt.add_columns(Project.id.label("project_id"), *src.c)
-            .outerjoin(Project, and_(Project.id == project_id, Project.org_id == identity.org_id))
-            # Rules only count inside the identity's own org.
-            .outerjoin(src, Project.id.is_not(None))
-        )
-    rows = list((await session.execute(stmt)).all())
+        params["project_id"] = project_id
+    stmt = _live_identity_query(project_id is not None)
+    rows = list((await session.execute(stmt, params)).all())
     if not rows:
         return None
     first = rows[0]

@@ -44,7 +44,7 @@ from rolegate.rbac.models import (
 )
 
 
-def active_at(starts: Any, ends: Any, now: dt.datetime) -> Any:
+def active_at(starts: Any, ends: Any, now: Any) -> Any:
     """SQL for ``start <= now < end`` with open bounds (Infisical ignores the start; we don't)."""
     return and_(or_(starts.is_(None), starts <= now), or_(ends.is_(None), ends > now))
 
@@ -107,7 +107,7 @@ class RuleSource:
 
 
 def _assignment_sources(
-    membership_filter: Any, source: str, group_col: Any, now: dt.datetime | None
+    membership_filter: Any, source: str, group_col: Any, now: Any
 ) -> Select[Any]:
     ra, pm = RoleAssignment, ProjectMembership
     stmt = (
@@ -132,11 +132,12 @@ def _assignment_sources(
 
 
 def project_rule_sources_query(
-    *, kind: str, principal_id: uuid.UUID, project_id: uuid.UUID, now: dt.datetime | None
+    *, kind: str, principal_id: Any, project_id: Any, now: Any
 ) -> CompoundSelect[Any]:
     """SQL for every role and privilege giving ``principal`` rules in ``project``.
 
     Its columns are :class:`RuleSource`'s fields; other queries embed it as a subquery.
+    The ids and ``now`` are values or ``bindparam()``s (for a statement built once).
     """
     pm, ap = ProjectMembership, AdditionalPrivilege
     principal_col = pm.identity_id if kind == "identity" else pm.user_id
