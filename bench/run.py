@@ -310,7 +310,7 @@ def main() -> int:
     started = time.perf_counter()
     load_before = procs.loadavg()
     idle_sample = procs.machine_busy()
-    time.sleep(2)
+    time.sleep(1 if args.smoke else 2)
     background_busy = procs.busy_fraction(idle_sample, procs.machine_busy())
     print(
         f"machine: {os.cpu_count()} CPUs, load average {load_before:.2f}, "
@@ -323,7 +323,13 @@ def main() -> int:
     logs = work / "logs"
     logs.mkdir()
     data_dir = work / "data"
-    data = dataset.build()
+    # Smoke: a smaller data set (still 80 group memberships, enough for 64 targets).
+    size = (
+        dataset.Size(projects=10, groups=40, identities=40, users=40, templates=2)
+        if args.smoke
+        else dataset.Size()
+    )
+    data = dataset.build(size)
     seed_file = work / "seed.json"
     seed_file.write_text(json.dumps(data.seed))
 
