@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install serve test lint typecheck migrations-check bench outage clean
+.PHONY: help install serve test lint typecheck migrations-check bench bench-smoke outage clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -36,6 +36,9 @@ bench: $(STAMP) ## Benchmark every PATCH against pgbench (see bench/README.md)
 
 outage: $(STAMP) ## Kill PostgreSQL under PATCH load and count (see docs/reliability.md)
 	$(BIN)/python -m bench.outage
+
+bench-smoke: $(STAMP) ## The benchmark in 5-second points, to prove it runs (CI)
+	$(BIN)/python bench/run.py --smoke
 
 clean: ## Remove the venv and local data
 	rm -rf $(VENV) .rolegate .rolegate-test

@@ -40,6 +40,10 @@ class DatabaseSettings(BaseModel):
     connect_timeout: float = 3.0
     # Attempts of one request's transaction when it loses a serialization race (40001/40P01).
     serialization_retries: int = 5
+    # Off: a ping costs three round trips on every checkout. A connection the database
+    # dropped is detected on first use instead, and the request is retried on a fresh one
+    # (api/routing.py). Turn on behind proxies that drop idle connections silently.
+    pool_pre_ping: bool = False
     # Default: the server's (READ COMMITTED on PostgreSQL). SERIALIZABLE is what CockroachDB
     # runs; tests use it to force serialization failures and prove the retry loop.
     isolation_level: Literal["READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE"] | None = None

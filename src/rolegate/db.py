@@ -75,9 +75,10 @@ def create_engine(settings: Settings, url: str, **overrides: Any) -> AsyncEngine
         "pool_size": settings.db.pool_size,
         "max_overflow": settings.db.max_overflow,
         "pool_timeout": settings.db.pool_timeout,
-        # A connection killed by a database restart is detected and replaced on checkout,
-        # which is what lets the server recover without a restart of its own.
-        "pool_pre_ping": True,
+        # A connection killed by a database restart is detected on first use (the pool is
+        # then invalidated and the request retried, see api/routing.py), which is what lets
+        # the server recover without a restart of its own.
+        "pool_pre_ping": settings.db.pool_pre_ping,
         "echo": settings.log_sql,
         "connect_args": connect_args,
     }

@@ -41,12 +41,17 @@ async def healthz() -> Health:
 async def readyz(request: Request, response: Response) -> Readiness:
     engine: AsyncEngine = request.app.state.engine
     head: str | None = request.app.state.migration_head
-    try:
-        async with engine.connect() as connection:
-            current = await connection.scalar(text("SELECT version_num FROM alembic_version"))
-    except Exception:
-        response.status_code = 503
-        return Readiness(status="unavailable", database="unreachable", expected=head)
+    # Twice: a pooled connection the database dropped fails once and invalidates the pool
+    # (there is no pre-ping); the second try gets a fresh connection.
+    for attempt in (1, 2):
+        try:
+            async with engine.connect() as connection:
+                current = await connection.scalar(text("SELECT version_num FROM alembic_version"))
+            break
+        except Exception:
+            if attempt == 2:
+                response.status_code = 503
+                return Readiness(status="unavailable", database="unreachable", expected=head)
     if current != head:
         response.status_code = 503
         return Readiness(status="migrating", database="ok", migration=current, expected=head)

@@ -189,13 +189,16 @@ class SurfaceRoute(APIRoute):
         sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
         max_attempts = max(1, settings.db.serialization_retries)
         attempt = 0
+        reconnected = False
         while True:
             attempt += 1
             async with sessionmaker() as session:
                 request.state.db_session = session
                 state = request.state.attempt = AttemptState()
+                finishing = False
                 try:
                     response = await handler(request)
+                    finishing = True
                     if response.status_code < 400 and state.unchecked_precondition:
                         raise StarletteHTTPException(
                             412, "If-Match could not be evaluated for this request"
@@ -213,14 +216,23 @@ class SurfaceRoute(APIRoute):
                 except sa_exc.DBAPIError as exc:
                     await _safe_rollback(session)
                     code = sqlstate(exc)
-                    if code not in RETRYABLE_SQLSTATES:
-                        raise
-                    if attempt >= max_attempts:
-                        raise SerializationExhaustedError from exc
-                    TRANSACTION_RETRIES.labels(code).inc()
-                    log.info("retrying transaction after %s (attempt %d)", code, attempt)
-                    # Jittered backoff so the losers of one race do not collide again at once.
-                    await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))  # noqa: S311
+                    if code in RETRYABLE_SQLSTATES:
+                        if attempt >= max_attempts:
+                            raise SerializationExhaustedError from exc
+                        TRANSACTION_RETRIES.labels(code).inc()
+                        log.info("retrying transaction after %s (attempt %d)", code, attempt)
+                        # Jittered backoff so the losers of one race do not collide again.
+                        await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))  # noqa: S311
+                        continue
+                    if exc.connection_invalidated and not finishing and not reconnected:
+                        # A pooled connection the database had dropped (restart, failover):
+                        # the transaction never reached COMMIT, so nothing was written. The
+                        # pool is now invalidated; run once more on a fresh connection. This
+                        # is what the pool's pre-ping did, at three round trips per request.
+                        log.info("retrying transaction on a fresh connection")
+                        reconnected = True
+                        continue
+                    raise
 
 
 async def _safe_rollback(session: AsyncSession) -> None:

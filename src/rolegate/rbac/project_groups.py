@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from rolegate.rbac import project_groups_repository as repo
 from rolegate.rbac import repository
+from rolegate.rbac.access import ProjectAccess, project_access
 from rolegate.rbac.actors import Actor
 from rolegate.rbac.builtin_roles import BUILTIN_PROJECT_ROLES
 from rolegate.rbac.durations import InvalidDurationError, parse_ms_duration
@@ -29,8 +31,8 @@ from rolegate.rbac.errors import (
     ProjectNotFoundError,
     RoleNotFoundError,
 )
-from rolegate.rbac.evaluation import actor_project_rules, role_rules
-from rolegate.rbac.models import Project, ProjectMembership, Role, RoleAssignment
+from rolegate.rbac.evaluation import role_rules
+from rolegate.rbac.models import ProjectMembership, Role, RoleAssignment
 from rolegate.rbac.permissions import Ability, Rule, missing_permissions
 from rolegate.rbac.project_groups_repository import GroupMembershipView
 
@@ -50,33 +52,49 @@ class ProjectRoleSpec:
 
 @dataclass(slots=True)
 class _Context:
-    project: Project
+    project_id: uuid.UUID
     actor_rules: list[Rule]
 
 
 async def _authorize(
-    session: AsyncSession, actor: Actor, project_id: uuid.UUID, action: str, now: dt.datetime
+    session: AsyncSession,
+    actor: Actor,
+    project_id: uuid.UUID,
+    action: str,
+    now: dt.datetime,
+    access: ProjectAccess | None = None,
 ) -> _Context:
-    project = await repository.get_project(session, project_id, actor.org_id)
-    if project is None:
+    """404 unless the project is in the actor's org, 403 unless the actor may ``action``.
+
+    ``access`` is the actor's access as the surface's auth already loaded it (with the
+    token check, in one query); without it, it is loaded here (one query).
+    """
+    if access is None or access.project_id != project_id:
+        access = await project_access(session, actor, project_id, now)
+    if not access.found:
         raise ProjectNotFoundError(f"Failed to find project with ID {project_id}")
-    rules = await actor_project_rules(session, actor, project.id, now)
-    if not Ability(rules).can(action, "groups"):
+    if not Ability(access.rules).can(action, "groups"):
         raise PermissionDeniedError(f"You are not allowed to {action} on groups")
-    return _Context(project=project, actor_rules=rules)
+    return _Context(project_id=project_id, actor_rules=access.rules)
 
 
 def _group_not_found(group_id: uuid.UUID) -> GroupNotFoundError:
     return GroupNotFoundError(f"Failed to find group with ID {group_id}")
 
 
+def _custom_slugs(slugs: Sequence[str]) -> list[str]:
+    return [s for s in slugs if s not in BUILTIN_PROJECT_ROLES]
+
+
 async def _resolve_roles(
     session: AsyncSession, project_id: uuid.UUID, slugs: Sequence[str]
 ) -> dict[str, Role | None]:
+    custom = await repository.project_roles_by_slug(session, project_id, _custom_slugs(slugs))
+    return _resolve_loaded(slugs, custom)
+
+
+def _resolve_loaded(slugs: Sequence[str], custom: dict[str, Role]) -> dict[str, Role | None]:
     """Map each slug to None (built-in) or its custom role; unknown slugs are a 404."""
-    custom = await repository.project_roles_by_slug(
-        session, project_id, [s for s in slugs if s not in BUILTIN_PROJECT_ROLES]
-    )
     resolved: dict[str, Role | None] = {}
     for slug in slugs:
         if slug in BUILTIN_PROJECT_ROLES:
@@ -163,14 +181,44 @@ def _assignment_rows(
 
 def audit_roles(roles: Sequence[tuple[RoleAssignment, Role | None]]) -> list[dict[str, Any]]:
     return [
-        {
-            "role": role.slug if role is not None else ra.role_key,
-            "isTemporary": ra.is_temporary,
-            "temporaryRange": ra.temporary_range,
-            "startsAt": ra.starts_at.isoformat() if ra.starts_at else None,
-            "endsAt": ra.ends_at.isoformat() if ra.ends_at else None,
-        }
+        _audit_role(
+            role.slug if role is not None else ra.role_key,
+            ra.is_temporary,
+            ra.temporary_range,
+            ra.starts_at,
+            ra.ends_at,
+        )
         for ra, role in roles
+    ]
+
+
+def _audit_role(
+    slug: str,
+    is_temporary: bool,
+    temporary_range: str | None,
+    starts_at: dt.datetime | None,
+    ends_at: dt.datetime | None,
+) -> dict[str, Any]:
+    return {
+        "role": slug,
+        "isTemporary": is_temporary,
+        "temporaryRange": temporary_range,
+        "startsAt": starts_at.isoformat() if starts_at else None,
+        "endsAt": ends_at.isoformat() if ends_at else None,
+    }
+
+
+def _audit_rows(rows: Sequence[dict[str, Any]], specs: Sequence[ProjectRoleSpec]) -> list[Any]:
+    """The audit form of rows about to be inserted (exactly what the insert stores)."""
+    return [
+        _audit_role(
+            spec.role,
+            row["is_temporary"],
+            row["temporary_range"],
+            row["starts_at"],
+            row["ends_at"],
+        )
+        for row, spec in zip(rows, specs, strict=True)
     ]
 
 
@@ -199,23 +247,34 @@ async def replace_group_roles(
     group_id: uuid.UUID,
     specs: Sequence[ProjectRoleSpec],
     now: dt.datetime,
+    access: ProjectAccess | None = None,
     before_write: Callable[[GroupMembershipView], None] | None = None,
 ) -> GroupMembershipView:
     """Endpoint A: replace every Infisical role of a group in a project.
 
-    ``before_write`` sees the current state under the row lock, after every check passed
-    and before anything is written (the API layer compares If-Match there).
+    Four statements after authorization: lock the membership (resolving custom roles),
+    delete the current rows (returning them), then insert the new rows with the
+    membership touch and the audit event in one statement. A refusal after the delete
+    raises, and the transaction rolls back as a whole.
+
+    ``before_write`` sees the current state under the row lock, after every other check
+    passed and before anything is written (the API layer compares If-Match there); only
+    a request that asks for it pays the extra read of the current rows.
     """
     _reject_duplicates(specs)
-    ctx = await _authorize(session, actor, project_id, "edit", now)
-    found = await repo.lock_group_membership(session, ctx.project.id, group_id, actor.org_id)
+    ctx = await _authorize(session, actor, project_id, "edit", now, access)
+    slugs = [s.role for s in specs]
+    found = await repo.lock_membership_and_roles(
+        session, ctx.project_id, group_id, actor.org_id, _custom_slugs(slugs)
+    )
     if found is None:
         raise _group_not_found(group_id)
-    membership, group = found
-    resolved = await _resolve_roles(session, ctx.project.id, [s.role for s in specs])
-    current = await repo.group_roles(session, membership.id)
+    membership, group = found.membership, found.group
+    resolved = _resolve_loaded(slugs, found.custom_roles)
+    snapshot = await repo.group_roles(session, membership.id) if before_write else []
+    current = await repo.delete_group_roles(session, membership.id)
     requested = [r for slug, role in resolved.items() for r in _rules_of(slug, role)]
-    held = [r for ra, role in current for r in _rules_of(ra.role_key, role)]
+    held = [r for h in current for r in role_rules(h.role_key, h.permissions)]
     _check_boundary(
         ctx.actor_rules,
         requested + held,
@@ -225,27 +284,44 @@ async def replace_group_roles(
         raise BadRequestError("Group must have at least one permanent role")
     rows = _assignment_rows(actor, membership, specs, resolved, now)
     if before_write is not None:
-        before_write(GroupMembershipView(membership=membership, group=group, roles=current))
-    await repo.replace_group_roles(session, membership.id, rows)
-    await repo.touch_membership(session, membership.id, now)
-    after = await repo.group_roles(session, membership.id)
-    await repository.record_audit(
-        session,
+        before_write(GroupMembershipView(membership=membership, group=group, roles=snapshot))
+    audit = repository.audit_params(
         actor=actor,
         action="project-group.roles.update",
         target_type="project-group-membership",
         target_id=membership.id,
         before={
-            "projectId": str(ctx.project.id),
+            "projectId": str(ctx.project_id),
             "groupId": str(group.id),
-            "roles": audit_roles(current),
+            "roles": [
+                _audit_role(
+                    h.role_slug or h.role_key,
+                    h.is_temporary,
+                    h.temporary_range,
+                    h.starts_at,
+                    h.ends_at,
+                )
+                for h in current
+            ],
         },
         after={
-            "projectId": str(ctx.project.id),
+            "projectId": str(ctx.project_id),
             "groupId": str(group.id),
-            "roles": audit_roles(after),
+            "roles": _audit_rows(rows, specs),
         },
     )
+    stored = await repo.insert_group_roles(
+        session,
+        org_id=actor.org_id,
+        membership_id=membership.id,
+        actor=actor.audit_id,
+        rows=rows,
+        now=now,
+        audit=audit,
+    )
+    # What the statement wrote, set without marking the object dirty (no second UPDATE).
+    set_committed_value(membership, "updated_at", now)
+    after = [(ra, resolved[spec.role]) for ra, spec in zip(stored, specs, strict=True)]
     return GroupMembershipView(membership=membership, group=group, roles=after)
 
 
@@ -257,21 +333,22 @@ async def add_group_to_project(
     group_id: uuid.UUID,
     role_slug: str,
     now: dt.datetime,
+    access: ProjectAccess | None = None,
 ) -> GroupMembershipView:
-    ctx = await _authorize(session, actor, project_id, "create", now)
+    ctx = await _authorize(session, actor, project_id, "create", now, access)
     group = await repository.get_group(session, group_id, actor.org_id)
     if group is None:
         raise _group_not_found(group_id)
-    resolved = await _resolve_roles(session, ctx.project.id, [role_slug])
+    resolved = await _resolve_roles(session, ctx.project_id, [role_slug])
     _check_boundary(
         ctx.actor_rules,
         _rules_of(role_slug, resolved[role_slug]),
         "Failed to add group to project: you cannot grant permissions you do not hold",
     )
-    membership = await repo.insert_group_membership(session, ctx.project.id, group.id, now)
+    membership = await repo.insert_group_membership(session, ctx.project_id, group.id, now)
     if membership is None:
         raise ConflictError(
-            f"Group with name {group.name} already exists in project with id {ctx.project.id}"
+            f"Group with name {group.name} already exists in project with id {ctx.project_id}"
         )
     rows = _assignment_rows(actor, membership, [ProjectRoleSpec(role=role_slug)], resolved, now)
     await repo.replace_group_roles(session, membership.id, rows)
@@ -284,7 +361,7 @@ async def add_group_to_project(
         target_id=membership.id,
         before=None,
         after={
-            "projectId": str(ctx.project.id),
+            "projectId": str(ctx.project_id),
             "groupId": str(group.id),
             "roles": audit_roles(after),
         },
@@ -299,19 +376,25 @@ async def get_group_membership(
     project_id: uuid.UUID,
     group_id: uuid.UUID,
     now: dt.datetime,
+    access: ProjectAccess | None = None,
 ) -> GroupMembershipView:
-    ctx = await _authorize(session, actor, project_id, "read", now)
-    views = await repo.group_memberships(session, ctx.project.id, actor.org_id, group_id=group_id)
+    ctx = await _authorize(session, actor, project_id, "read", now, access)
+    views = await repo.group_memberships(session, ctx.project_id, actor.org_id, group_id=group_id)
     if not views:
         raise _group_not_found(group_id)
     return views[0]
 
 
 async def list_group_memberships(
-    session: AsyncSession, actor: Actor, *, project_id: uuid.UUID, now: dt.datetime
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    project_id: uuid.UUID,
+    now: dt.datetime,
+    access: ProjectAccess | None = None,
 ) -> list[GroupMembershipView]:
-    ctx = await _authorize(session, actor, project_id, "read", now)
-    return await repo.group_memberships(session, ctx.project.id, actor.org_id)
+    ctx = await _authorize(session, actor, project_id, "read", now, access)
+    return await repo.group_memberships(session, ctx.project_id, actor.org_id)
 
 
 async def remove_group_from_project(
@@ -321,9 +404,10 @@ async def remove_group_from_project(
     project_id: uuid.UUID,
     group_id: uuid.UUID,
     now: dt.datetime,
+    access: ProjectAccess | None = None,
 ) -> GroupMembershipView:
-    ctx = await _authorize(session, actor, project_id, "delete", now)
-    found = await repo.lock_group_membership(session, ctx.project.id, group_id, actor.org_id)
+    ctx = await _authorize(session, actor, project_id, "delete", now, access)
+    found = await repo.lock_group_membership(session, ctx.project_id, group_id, actor.org_id)
     if found is None:
         raise _group_not_found(group_id)
     membership, group = found
@@ -342,7 +426,7 @@ async def remove_group_from_project(
         target_type="project-group-membership",
         target_id=membership.id,
         before={
-            "projectId": str(ctx.project.id),
+            "projectId": str(ctx.project_id),
             "groupId": str(group.id),
             "roles": audit_roles(current),
         },

@@ -5,13 +5,32 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import (
+    ARRAY,
+    Boolean,
+    DateTime,
+    Integer,
+    String,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    false,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rolegate.rbac import repository
 from rolegate.rbac.models import Group, ProjectMembership, Role, RoleAssignment
 
 
@@ -40,6 +59,184 @@ async def lock_group_membership(
     )
     row = (await session.execute(stmt)).one_or_none()
     return (row[0], row[1]) if row else None
+
+
+@dataclass(frozen=True, slots=True)
+class LockedMembership:
+    membership: ProjectMembership
+    group: Group
+    custom_roles: dict[str, Role]  # the project's custom roles among the slugs asked for
+
+
+async def lock_membership_and_roles(
+    session: AsyncSession,
+    project_id: uuid.UUID,
+    group_id: uuid.UUID,
+    org_id: uuid.UUID,
+    role_slugs: Sequence[str],
+) -> LockedMembership | None:
+    """:func:`lock_group_membership`, also resolving custom role slugs, in one statement.
+
+    Roles are not locked (``FOR UPDATE OF`` the membership only): like the separate lookup
+    this replaces, a role is read as of the statement.
+    """
+    role_match = and_(
+        Role.scope == "project",
+        Role.project_id == project_id,
+        Role.slug.in_(list(role_slugs)) if role_slugs else false(),
+    )
+    stmt = (
+        select(ProjectMembership, Group, Role)
+        .join(Group, Group.id == ProjectMembership.group_id)
+        .outerjoin(Role, role_match)
+        .where(
+            ProjectMembership.project_id == project_id,
+            ProjectMembership.group_id == group_id,
+            Group.org_id == org_id,
+        )
+        .with_for_update(of=ProjectMembership)
+    )
+    rows = (await session.execute(stmt)).all()
+    if not rows:
+        return None
+    custom = {role.slug: role for _, _, role in rows if role is not None}
+    return LockedMembership(membership=rows[0][0], group=rows[0][1], custom_roles=custom)
+
+
+@dataclass(frozen=True, slots=True)
+class HeldRole:
+    """A role row as it was before a replace (what the boundary check and audit need)."""
+
+    role_key: str
+    role_slug: str | None  # the custom role's slug; None for a built-in
+    permissions: list[dict[str, Any]] | None  # the custom role's rules
+    is_temporary: bool
+    temporary_range: str | None
+    starts_at: dt.datetime | None
+    ends_at: dt.datetime | None
+
+
+# The hot path's two writes are built once, with named parameters: constructing and
+# cache-keying ORM statements per request cost more Python than the round trips saved.
+_ra = cast(Table, RoleAssignment.__table__)
+_roles = cast(Table, Role.__table__)
+_pm = cast(Table, ProjectMembership.__table__)
+
+_old = (
+    delete(_ra)
+    .where(
+        _ra.c.project_membership_id == bindparam("membership_id"),
+        _ra.c.surface == "infisical",
+    )
+    .returning(*_ra.c)
+    .cte("old")
+)
+_DELETE_HELD = (
+    select(
+        _old.c.role_key,
+        _roles.c.slug.label("role_slug"),
+        _roles.c.permissions,
+        _old.c.is_temporary,
+        _old.c.temporary_range,
+        _old.c.starts_at,
+        _old.c.ends_at,
+    )
+    .select_from(_old.outerjoin(_roles, _roles.c.id == _old.c.role_id))
+    .order_by(_old.c.position, _old.c.created_at)
+)
+
+# One row per requested role, passed as parallel arrays: the statement text is the same
+# for any number of roles (one prepared statement), and ids come from gen_random_uuid().
+_ARRAYS: dict[str, Any] = {
+    "role_key": String,
+    "role_id": UUID(as_uuid=True),
+    "is_temporary": Boolean,
+    "temporary_mode": String,
+    "temporary_range": String,
+    "starts_at": DateTime(timezone=True),
+    "ends_at": DateTime(timezone=True),
+    "position": Integer,
+}
+_requested = (
+    func.unnest(*(bindparam(f"{name}s", type_=ARRAY(type_)) for name, type_ in _ARRAYS.items()))
+    .table_valued(*_ARRAYS)
+    .render_derived(name="requested")
+)
+_new = (
+    insert(_ra)
+    .from_select(
+        [
+            "id",
+            "org_id",
+            "surface",
+            "kind",
+            "project_membership_id",
+            *_ARRAYS,
+            "created_by",
+            "updated_by",
+            "created_at",
+            "updated_at",
+        ],
+        select(
+            func.gen_random_uuid(),
+            bindparam("org_id", type_=UUID(as_uuid=True)),
+            literal("infisical"),
+            literal("project"),
+            bindparam("membership_id", type_=UUID(as_uuid=True)),
+            *(_requested.c[name] for name in _ARRAYS),
+            bindparam("actor", type_=String),
+            bindparam("actor", type_=String),
+            bindparam("now", type_=DateTime(timezone=True)),
+            bindparam("now", type_=DateTime(timezone=True)),
+        ).select_from(_requested),
+    )
+    .returning(*_ra.c)
+    .cte("new")
+)
+_touch = (
+    update(_pm)
+    .where(_pm.c.id == bindparam("membership_id"))
+    .values(updated_at=bindparam("now"))
+    .cte("touch")
+)
+_INSERT_NEW = (
+    select(*_new.c).add_cte(_touch, repository.AUDIT_INSERT.cte("audit")).order_by(_new.c.position)
+)
+
+
+async def delete_group_roles(session: AsyncSession, membership_id: uuid.UUID) -> list[HeldRole]:
+    """Delete the membership's Infisical role rows; return them (with their roles), in order.
+
+    One statement (``DELETE … RETURNING`` in a CTE joined to ``roles``) instead of a
+    select of the current rows followed by a delete. Runs after the membership lock, so it
+    sees every committed change to the rows.
+    """
+    rows = await session.execute(_DELETE_HELD, {"membership_id": membership_id})
+    return [HeldRole(*row) for row in rows]
+
+
+async def insert_group_roles(
+    session: AsyncSession,
+    *,
+    org_id: uuid.UUID,
+    membership_id: uuid.UUID,
+    actor: str,
+    rows: list[dict[str, Any]],
+    now: dt.datetime,
+    audit: dict[str, Any],
+) -> list[RoleAssignment]:
+    """Insert the new role rows, touch the membership and write the audit event at once.
+
+    One statement: the insert returns the rows as stored (no re-select), and the
+    membership update and the audit insert (``audit``: :func:`repository.audit_params`)
+    ride along as data-modifying CTEs.
+    """
+    params: dict[str, Any] = {f"{name}s": [row[name] for row in rows] for name in _ARRAYS}
+    params |= {"org_id": org_id, "membership_id": membership_id, "actor": actor, "now": now}
+    params |= audit
+    stored = await session.execute(_INSERT_NEW, params)
+    # Plain objects for the response: not added to the session, never flushed.
+    return [RoleAssignment(**row._mapping) for row in stored]
 
 
 async def group_roles(

@@ -13,14 +13,23 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets as _secrets
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
-# A real hash of a random secret: verifying against it when the client id is unknown keeps
-# the response time of "unknown client" equal to that of "wrong secret".
-_DUMMY_HASH = _hasher.hash(_secrets.token_urlsafe(16))
+
+
+@cache
+def _dummy_hash() -> str:
+    """A real hash of a random secret: verifying against it when the client id is unknown
+    keeps the response time of "unknown client" equal to that of "wrong secret".
+
+    Made on first use, not at import: argon2id takes 64 MiB and a few hundred ms, which
+    every worker process would otherwise pay at start (peak RSS, cold start) for nothing.
+    """
+    return _hasher.hash(_secrets.token_urlsafe(16))
 
 
 def hash_client_secret(secret: str) -> str:
@@ -29,7 +38,7 @@ def hash_client_secret(secret: str) -> str:
 
 def verify_client_secret(secret_hash: str | None, secret: str) -> bool:
     try:
-        return _hasher.verify(secret_hash or _DUMMY_HASH, secret) and secret_hash is not None
+        return _hasher.verify(secret_hash or _dummy_hash(), secret) and secret_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

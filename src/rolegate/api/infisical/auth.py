@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
@@ -10,7 +11,8 @@ from fastapi import Depends, Request, Response
 from rolegate.api.credentials import credential
 from rolegate.api.infisical.errors import ERRORS, token_missing
 from rolegate.api.routing import SurfaceRoute, get_session
-from rolegate.rbac import repository
+from rolegate.rbac import access
+from rolegate.rbac.access import ActorInProject
 from rolegate.rbac.actors import Actor
 from rolegate.rbac.errors import AuthenticationError
 from rolegate.rbac.tokens import TokenCodec
@@ -37,26 +39,41 @@ class InfisicalRoute(SurfaceRoute):
 PUBLIC = {"x-rolegate-public": True}
 
 
-async def current_actor(request: Request) -> Actor:
+async def _authenticate(request: Request, project_id: uuid.UUID | None) -> ActorInProject:
     token = bearer_token(request)
     if token is None:  # precheck already answered; kept for direct dependency use
         raise AuthenticationError("Token missing")
     codec: TokenCodec = request.app.state.tokens
     claims = codec.verify(token, surface=SURFACE)
-    session = get_session(request)
-    identity = await repository.live_identity_for_token(
-        session, claims["jti"], claims["sub"], dt.datetime.now(dt.UTC)
-    )
-    if identity is None:
-        raise AuthenticationError("Token is revoked, expired or its identity no longer exists")
-    return Actor(
-        kind="identity",
-        id=identity.id,
-        org_id=identity.org_id,
-        surface=SURFACE,
+    found = await access.authenticate_identity(
+        get_session(request),
         token_id=claims["jti"],
-        org_role=identity.org_role,
+        identity_id=claims["sub"],
+        surface=SURFACE,
+        project_id=project_id,
+        now=dt.datetime.now(dt.UTC),
     )
+    if found is None:
+        raise AuthenticationError("Token is revoked, expired or its identity no longer exists")
+    return found
+
+
+async def current_actor(request: Request) -> Actor:
+    return (await _authenticate(request, None)).actor
+
+
+async def current_actor_in_project(request: Request) -> ActorInProject:
+    """The actor, and its access to the path's ``projectId``, in the token check's query.
+
+    The path parameter is read leniently: a malformed id loads no access (the route's own
+    validation answers it), so a dead token is still a 401 first, as with current_actor.
+    """
+    try:
+        project_id: uuid.UUID | None = uuid.UUID(str(request.path_params.get("projectId")))
+    except ValueError:
+        project_id = None
+    return await _authenticate(request, project_id)
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
+CurrentActorInProject = Annotated[ActorInProject, Depends(current_actor_in_project)]

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolegate.api.infisical import mapping
 from rolegate.api.infisical import schemas as s
-from rolegate.api.infisical.auth import PUBLIC, CurrentActor, InfisicalRoute
+from rolegate.api.infisical.auth import PUBLIC, CurrentActorInProject, InfisicalRoute
 from rolegate.api.infisical.errors import InfisicalError
 from rolegate.api.routing import error_responses, get_session
 from rolegate.api.safe_update import READ_ETAG, SafeWrite
@@ -76,18 +76,19 @@ async def update_project_group(
     projectId: uuid.UUID,
     groupId: uuid.UUID,
     body: s.UpdateProjectGroupRequest,
-    actor: CurrentActor,
+    who: CurrentActorInProject,
     write: SafeWrite,
     session: Session,
 ) -> s.UpdateProjectGroupResponse:
     view = await project_groups.replace_group_roles(
         session,
-        actor,
+        who.actor,
         project_id=projectId,
         group_id=groupId,
         specs=mapping.role_specs(body),
         now=_now(),
         before_write=write.precondition(_membership_response),
+        access=who.access,
     )
     write.set_etag(_membership_response(view))
     return s.UpdateProjectGroupResponse(roles=[mapping.role_row(ra, r) for ra, r in view.roles])
@@ -95,10 +96,15 @@ async def update_project_group(
 
 @router.get(GROUP_PATH, summary="Get a group's membership in a project", dependencies=[READ_ETAG])
 async def get_project_group(
-    projectId: uuid.UUID, groupId: uuid.UUID, actor: CurrentActor, session: Session
+    projectId: uuid.UUID, groupId: uuid.UUID, who: CurrentActorInProject, session: Session
 ) -> s.GroupMembershipResponse:
     view = await project_groups.get_group_membership(
-        session, actor, project_id=projectId, group_id=groupId, now=_now()
+        session,
+        who.actor,
+        project_id=projectId,
+        group_id=groupId,
+        now=_now(),
+        access=who.access,
     )
     return _membership_response(view)
 
@@ -107,37 +113,43 @@ async def get_project_group(
 async def add_project_group(
     projectId: uuid.UUID,
     groupId: uuid.UUID,
-    actor: CurrentActor,
+    who: CurrentActorInProject,
     session: Session,
     body: s.AddProjectGroupRequest | None = None,
 ) -> s.GroupMembershipResponse:
     view = await project_groups.add_group_to_project(
         session,
-        actor,
+        who.actor,
         project_id=projectId,
         group_id=groupId,
         role_slug=(body or s.AddProjectGroupRequest()).role,
         now=_now(),
+        access=who.access,
     )
     return s.GroupMembershipResponse(groupMembership=mapping.group_membership(view))
 
 
 @router.delete(GROUP_PATH, summary="Remove a group from a project")
 async def remove_project_group(
-    projectId: uuid.UUID, groupId: uuid.UUID, actor: CurrentActor, session: Session
+    projectId: uuid.UUID, groupId: uuid.UUID, who: CurrentActorInProject, session: Session
 ) -> s.GroupMembershipResponse:
     view = await project_groups.remove_group_from_project(
-        session, actor, project_id=projectId, group_id=groupId, now=_now()
+        session,
+        who.actor,
+        project_id=projectId,
+        group_id=groupId,
+        now=_now(),
+        access=who.access,
     )
     return s.GroupMembershipResponse(groupMembership=mapping.group_membership(view))
 
 
 @router.get("/api/v2/workspace/{projectId}/groups", summary="List the groups of a project")
 async def list_project_groups(
-    projectId: uuid.UUID, actor: CurrentActor, session: Session
+    projectId: uuid.UUID, who: CurrentActorInProject, session: Session
 ) -> s.GroupMembershipListResponse:
     views = await project_groups.list_group_memberships(
-        session, actor, project_id=projectId, now=_now()
+        session, who.actor, project_id=projectId, now=_now(), access=who.access
     )
     return s.GroupMembershipListResponse(
         groupMemberships=[mapping.group_membership(v) for v in views]

@@ -1,0 +1,471 @@
+"""rolegate benchmark: every PATCH against PostgreSQL's own ceiling, in one run.
+
+    .venv/bin/python bench/run.py            # full run (~3-4 min): c=1,16,64 x 15 s, 1->2 workers
+    .venv/bin/python bench/run.py --smoke    # CI proof that it works: c=1,16 x 5 s
+
+See bench/README.md for what is measured and how to read the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import warnings
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import dataset  # noqa: E402
+import loadgen  # noqa: E402
+import pgbench  # noqa: E402
+import procs  # noqa: E402
+import sqlcapture  # noqa: E402
+from endpoints import ENDPOINTS, Endpoint, Request  # noqa: E402
+
+TARGETS = 64  # distinct targets per endpoint; x2 role sets = 128 variants (pgbench's max)
+
+
+@dataclass
+class Row:
+    endpoint: str
+    workers: int
+    concurrency: int
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    pgbench_tps: float | None
+    ratio: float | None
+    rss_mb_per_worker: float
+    generator_cpu: float
+    machine_busy: float
+
+
+def rolegate_bin() -> str:
+    candidate = Path(sys.executable).parent / "rolegate"
+    return str(candidate) if candidate.exists() else "rolegate"
+
+
+def sh(cmd: list[str], env: dict[str, str]) -> str:
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed: {done.stderr[-2000:]}")
+    return done.stdout
+
+
+def start_postgres(data_dir: Path) -> Any:
+    """The embedded server, restarted once with room for pgbench's clients beside rolegate's
+    pools (2 workers x (pool 10 + overflow 10) + pgbench -c 64 > the default 100)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from rolegate.embedded import start_embedded
+
+        pg = start_embedded(data_dir)
+        pg.psql("ALTER SYSTEM SET max_connections = 300;" + sqlcapture.LOG_SETTINGS)
+        pg.cleanup()  # our handle is the only one: this stops the server
+        return start_embedded(data_dir)
+
+
+def mint_credentials(kind: str, data: dataset.Dataset, env: dict[str, str]) -> dict[str, str]:
+    """Request headers for one surface, minted by rolegate's own CLI."""
+    if kind == "infisical":
+        token = sh(
+            [rolegate_bin(), "token", "infisical", "--identity", data.admin_identity_id], env
+        ).strip()
+        return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    raise NotImplementedError(f"no credential minting for surface {kind!r} in the bench yet")
+
+
+def send(base: str, request: Request, headers: dict[str, str]) -> int:
+    http = urllib.request.Request(  # noqa: S310 - loopback URL we built
+        base + request.path,
+        method=request.method,
+        data=json.dumps(request.body).encode(),
+        headers=headers,
+    )
+    with urllib.request.urlopen(http, timeout=10) as response:  # noqa: S310
+        response.read()
+        return int(response.status)
+
+
+def capture_sql(
+    pg: Any, server: procs.Server, requests: list[Request], headers: dict[str, str], out: Path
+) -> list[list[sqlcapture.Statement]]:
+    """Send each variant once with log_statement=all; cut the log into one txn per request."""
+    log = Path(pg.pgdata) / "log"
+    offset = log.stat().st_size
+    pg.psql("ALTER SYSTEM SET log_statement = 'all'; SELECT pg_reload_conf();")
+    time.sleep(0.3)  # the reload reaches every backend before their next command
+    try:
+        for request in requests:
+            status = send(server.base, request, headers)
+            if status != 200:
+                raise RuntimeError(f"capture request answered {status}: {request.path}")
+    finally:
+        pg.psql("ALTER SYSTEM RESET log_statement; SELECT pg_reload_conf();")
+    with log.open("rb") as handle:
+        handle.seek(offset)
+        text = handle.read().decode(errors="replace")
+    captured = sqlcapture.split_requests(sqlcapture.parse_log(text))
+    if len(captured) != len(requests):
+        raise RuntimeError(
+            f"captured {len(captured)} transactions for {len(requests)} requests; see {log}"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "captured.log").write_text(text)
+    return captured
+
+
+def rss_per_worker(server: procs.Server) -> float:
+    pids = server.worker_pids() or [server.proc.pid]
+    return max(procs.peak_rss_mb(pid) for pid in pids)
+
+
+def measure_point(
+    endpoint: Endpoint,
+    server: procs.Server,
+    wrk: str,
+    script: Path,
+    concurrency: int,
+    seconds: float,
+    logs: Path,
+) -> tuple[loadgen.LoadResult, float]:
+    before = procs.machine_busy()
+    result = loadgen.run_wrk(
+        wrk, server.base, script, concurrency, seconds, logs / f"wrk-{endpoint.key}.log"
+    )
+    busy = procs.busy_fraction(before, procs.machine_busy())
+    return result, busy
+
+
+def bench_endpoint(
+    endpoint: Endpoint,
+    *,
+    pg: Any,
+    socket_dir: str,
+    server: procs.Server,
+    data: dataset.Dataset,
+    env: dict[str, str],
+    wrk: str,
+    concurrencies: list[int],
+    seconds: float,
+    work: Path,
+) -> tuple[list[Row], dict[str, Any]]:
+    requests = endpoint.requests(data, TARGETS)
+    headers = mint_credentials(endpoint.auth, data, env)
+    script = loadgen.write_script(work / f"wrk-{endpoint.key}.lua", requests, headers)
+    logs = work / "logs"
+    # Warm-up: every worker's pool, prepared-statement cache and code paths.
+    loadgen.run_wrk(wrk, server.base, script, 16, 2, logs / "warmup.log")
+    time.sleep(1)  # requests wrk left in flight finish before the log window opens
+    captured = capture_sql(pg, server, requests, headers, work / f"sql-{endpoint.key}")
+    scripts = sqlcapture.write_scripts(captured, work / f"sql-{endpoint.key}", endpoint.key)
+    info = {
+        "statements_per_request": [len(r) for r in captured],
+        "example_statements": sqlcapture.describe(captured[-1]),
+    }
+    rows = []
+    for c in concurrencies:
+        load, busy = measure_point(endpoint, server, wrk, script, c, seconds, logs)
+        rss = rss_per_worker(server)
+        ceiling = pgbench.run(
+            scripts,
+            socket_dir=socket_dir,
+            database="rolegate",
+            concurrency=c,
+            seconds=seconds,
+            log=logs / f"pgbench-{endpoint.key}.log",
+        )
+        rows.append(
+            Row(
+                endpoint=endpoint.key,
+                workers=server.workers,
+                concurrency=c,
+                rps=load.rps,
+                p50_ms=load.p50_ms,
+                p99_ms=load.p99_ms,
+                errors=load.errors,
+                pgbench_tps=ceiling.tps,
+                ratio=load.rps / ceiling.tps if ceiling.tps else None,
+                rss_mb_per_worker=rss,
+                generator_cpu=load.generator_cpu,
+                machine_busy=busy,
+            )
+        )
+        print_row(rows[-1])
+    return rows, info
+
+
+HEADER = (
+    f"{'endpoint':<8} {'workers':>7} {'conc':>5} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
+    f"{'errors':>6} {'pgbench':>8} {'ratio':>6} {'RSS MB':>7} {'wrk CPU':>7} {'busy':>5}"
+)
+
+
+def fmt_row(r: Row) -> str:
+    tps = f"{r.pgbench_tps:8.0f}" if r.pgbench_tps else f"{'-':>8}"
+    ratio = f"{r.ratio:6.2f}" if r.ratio is not None else f"{'-':>6}"
+    return (
+        f"{r.endpoint:<8} {r.workers:>7} {r.concurrency:>5} {r.rps:8.0f} {r.p50_ms:8.2f} "
+        f"{r.p99_ms:8.2f} {r.errors:>6} {tps} {ratio} {r.rss_mb_per_worker:7.1f} "
+        f"{r.generator_cpu:6.0%} {r.machine_busy:5.0%}"
+    )
+
+
+def print_row(r: Row) -> None:
+    print("  " + fmt_row(r), flush=True)
+
+
+def cold_start(data_dir: Path, env: dict[str, str], logs: Path) -> float:
+    """``rolegate serve`` on the existing data dir, PostgreSQL stopped: seconds to /readyz."""
+    cold_env = {k: v for k, v in env.items() if k != "ROLEGATE_DATABASE_URL"}
+    cold_env["ROLEGATE_DATA_DIR"] = str(data_dir)
+    server = procs.start_server(rolegate_bin(), cold_env, 2, logs / "serve-cold.log")
+    server.stop()
+    return server.ready_seconds
+
+
+def targets_report(rows: list[Row], cold: float) -> list[str]:
+    lines = []
+    for r in rows:
+        if r.workers != 2 or r.concurrency != 16:
+            continue
+        checks = [
+            (f"throughput {r.ratio or 0:.0%} of pgbench (>= 30%, aim 50%)", (r.ratio or 0) >= 0.3),
+            (f"p99 {r.p99_ms / r.p50_ms:.1f}x p50 (<= 4x)", r.p99_ms <= 4 * r.p50_ms),
+            (f"errors {r.errors} (0)", r.errors == 0),
+            (f"peak RSS/worker {r.rss_mb_per_worker:.0f} MB (< 150)", r.rss_mb_per_worker < 150),
+        ]
+        for text, ok in checks:
+            lines.append(f"  [{'ok' if ok else 'MISS'}] {r.endpoint} c=16: {text}")
+    lines.append(f"  [{'ok' if cold < 3 else 'MISS'}] cold start to /readyz {cold:.2f} s (< 3 s)")
+    return lines
+
+
+def git_rev() -> str:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def _stop_on_sigterm(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt  # unwinds through the finally blocks: server and PG stopped
+
+
+def main() -> int:
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--smoke", action="store_true", help="5 s points at c=1,16 (for CI)")
+    parser.add_argument("--seconds", type=float, help="seconds per point (default 15, smoke 5)")
+    parser.add_argument("--concurrency", help="comma list (default 1,16,64; smoke 1,16)")
+    parser.add_argument("--endpoints", help="comma list of endpoint keys (default: all)")
+    parser.add_argument("--label", default="", help="suffix for the results file name")
+    parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, scripts)")
+    parser.add_argument("--no-scale-out", action="store_true", help="skip the 1-worker point")
+    parser.add_argument(
+        "--source",
+        help="serve rolegate from this checkout's src/ (bench/compare.py uses it to measure "
+        "several revisions in one sitting)",
+    )
+    args = parser.parse_args()
+    if args.source:
+        src = str(Path(args.source).resolve() / "src")
+        os.environ["PYTHONPATH"] = os.pathsep.join(
+            p for p in (src, os.environ.get("PYTHONPATH")) if p
+        )
+        # Served from the checkout's own directory: from this one, uvicorn's workers were
+        # seen importing this tree's src/ despite PYTHONPATH.
+        os.chdir(Path(args.source).resolve())
+
+    seconds = args.seconds or (5.0 if args.smoke else 15.0)
+    concurrencies = [
+        int(c) for c in (args.concurrency or ("1,16" if args.smoke else "1,16,64")).split(",")
+    ]
+    wanted = set(args.endpoints.split(",")) if args.endpoints else None
+    endpoints = [e for e in ENDPOINTS if wanted is None or e.key in wanted]
+    scale_out = not (args.smoke or args.no_scale_out)
+
+    wrk = loadgen.ensure_wrk()
+    started = time.perf_counter()
+    load_before = procs.loadavg()
+    idle_sample = procs.machine_busy()
+    time.sleep(1 if args.smoke else 2)
+    background_busy = procs.busy_fraction(idle_sample, procs.machine_busy())
+    print(
+        f"machine: {os.cpu_count()} CPUs, load average {load_before:.2f}, "
+        f"busy {background_busy:.0%} before the bench started (other work on the machine)",
+        flush=True,
+    )
+
+    work = Path(tempfile.mkdtemp(prefix="rolegate-bench-"))
+    work.chmod(0o755)  # the embedded server runs as its own system user when we are root
+    logs = work / "logs"
+    logs.mkdir()
+    data_dir = work / "data"
+    # Smoke: a smaller data set (still 80 group memberships, enough for 64 targets).
+    size = (
+        dataset.Size(projects=10, groups=40, identities=40, users=40, templates=2)
+        if args.smoke
+        else dataset.Size()
+    )
+    data = dataset.build(size)
+    seed_file = work / "seed.json"
+    seed_file.write_text(json.dumps(data.seed))
+
+    pg = start_postgres(data_dir)
+    server: procs.Server | None = None
+    rows: list[Row] = []
+    info: dict[str, Any] = {}
+    cold = float("nan")
+    try:
+        from rolegate.embedded import embedded_url
+
+        url = embedded_url(pg)
+        socket_dir = parse_qs(urlparse(url).query)["host"][0]
+        env = dict(
+            os.environ,
+            ROLEGATE_DATABASE_URL=url,
+            ROLEGATE_LOG_LEVEL="warning",
+            PGSSLMODE="disable",
+        )
+        served = sh([sys.executable, "-c", "import rolegate; print(rolegate.__file__)"], env)
+        print(f"rolegate package: {Path(served.strip()).parent}")
+        t0 = time.perf_counter()
+        sh([rolegate_bin(), "seed", str(seed_file)], env)
+        seed_seconds = time.perf_counter() - t0
+        print(f"seeded in {seed_seconds:.1f} s: {len(data.project_groups)} group memberships")
+
+        server = procs.start_server(rolegate_bin(), env, 2, logs / "serve.log")
+        print(
+            f"rolegate serve --workers 2 on :{server.port} (ready in {server.ready_seconds:.2f} s)"
+        )
+        print(HEADER)
+        for endpoint in endpoints:
+            endpoint_rows, endpoint_info = bench_endpoint(
+                endpoint,
+                pg=pg,
+                socket_dir=socket_dir,
+                server=server,
+                data=data,
+                env=env,
+                wrk=wrk,
+                concurrencies=concurrencies,
+                seconds=seconds,
+                work=work,
+            )
+            rows += endpoint_rows
+            info[endpoint.key] = endpoint_info
+        if scale_out:
+            server.stop()
+            server = procs.start_server(rolegate_bin(), env, 1, logs / "serve-1.log")
+            for endpoint in endpoints:
+                script = work / f"wrk-{endpoint.key}.lua"
+                loadgen.run_wrk(wrk, server.base, script, 16, 2, logs / "warmup.log")
+                load, busy = measure_point(endpoint, server, wrk, script, 16, seconds, logs)
+                two = next(r for r in rows if r.endpoint == endpoint.key and r.concurrency == 16)
+                rows.append(
+                    Row(
+                        endpoint=endpoint.key,
+                        workers=1,
+                        concurrency=16,
+                        rps=load.rps,
+                        p50_ms=load.p50_ms,
+                        p99_ms=load.p99_ms,
+                        errors=load.errors,
+                        pgbench_tps=two.pgbench_tps,
+                        ratio=load.rps / two.pgbench_tps if two.pgbench_tps else None,
+                        rss_mb_per_worker=rss_per_worker(server),
+                        generator_cpu=load.generator_cpu,
+                        machine_busy=busy,
+                    )
+                )
+                print_row(rows[-1])
+        server.stop()
+        server = None
+    finally:
+        if server is not None:
+            server.stop()
+        pg.cleanup()  # the last handle: stops the embedded server
+    cold = cold_start(data_dir, env, logs)
+
+    total = time.perf_counter() - started
+    load_after = procs.loadavg()
+    print()
+    print(
+        f"rolegate {git_rev()} | {os.cpu_count()} CPUs | load avg {load_before:.2f} -> "
+        f"{load_after:.2f} | background busy {background_busy:.0%} | {seconds:.0f} s per point"
+    )
+    print(HEADER)
+    for r in rows:
+        print(fmt_row(r))
+    for key, endpoint_info in info.items():
+        counts = sorted(set(endpoint_info["statements_per_request"]))
+        print(f"{key}: statements per request (from the PostgreSQL log): {counts}")
+    scale = {r.endpoint: r.rps for r in rows if r.workers == 1 and r.concurrency == 16}
+    for key, one in scale.items():
+        two = next(
+            r.rps for r in rows if r.endpoint == key and r.workers == 2 and r.concurrency == 16
+        )
+        print(f"{key}: 1 -> 2 workers at c=16: {one:.0f} -> {two:.0f} req/s ({two / one:.2f}x)")
+    print(f"cold start (PostgreSQL stopped, existing data dir) to /readyz 200: {cold:.2f} s")
+    report = targets_report(rows, cold)
+    print("\n".join(report))
+    print(f"total {total:.0f} s")
+
+    results = HERE / "results"
+    results.mkdir(exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    name = stamp + ("-smoke" if args.smoke else "") + (f"-{args.label}" if args.label else "")
+    out = results / f"{name}.json"
+    out.write_text(
+        json.dumps(
+            {
+                "git": git_rev(),
+                "source": args.source,
+                "mode": "smoke" if args.smoke else "full",
+                "seconds_per_point": seconds,
+                "cpus": os.cpu_count(),
+                "loadavg_before": load_before,
+                "loadavg_after": load_after,
+                "background_busy": background_busy,
+                "cold_start_seconds": cold,
+                "rows": [asdict(r) for r in rows],
+                "endpoints": info,
+                "targets": report,
+                "total_seconds": total,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    print(f"results: {out.relative_to(ROOT)}")
+    if args.keep:
+        print(f"work dir kept: {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+    return 1 if any(r.errors for r in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
