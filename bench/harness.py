@@ -137,7 +137,7 @@ class Server:
                 if attempt == 2 or "address already in use" not in self.log().lower():
                     raise
 
-    def _wait_until_up(self, timeout: float = 60.0) -> None:
+    def _wait_until_up(self, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
