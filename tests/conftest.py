@@ -78,6 +78,9 @@ def settings() -> Settings:
         database_url=None,
         log_level="warning",
         auth={"jwt_secret": TEST_JWT_SECRET},
+        # Concurrency tests queue 32 requests on one row lock with a 20-connection pool;
+        # on a loaded 2-core machine the last may wait longer than the 5 s default.
+        db={"pool_timeout": 60},
     )
 
 
