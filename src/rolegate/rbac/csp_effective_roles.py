@@ -21,17 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rolegate.rbac.actors import Actor
 from rolegate.rbac.catalogue import IAM_ADMIN_ROLES, ORG_ROLES
 from rolegate.rbac.csp_access import GROUP_NOT_FOUND, authorize, parse_id
-from rolegate.rbac.errors import GroupNotFoundError, NotFoundError
+from rolegate.rbac.errors import GroupNotFoundError, UserNotFoundError
 from rolegate.rbac.explain import Principal, PrincipalNotFoundError
 from rolegate.rbac.explain_org import OrgRoleGrant, OrgRolesExplanation, explain_org_roles
 
 USER_NOT_FOUND = "User with this identifier is not found."
 Section = Literal["organization", "custom", "service"]
 PrincipalKind = Literal["user", "group"]
-
-
-class UserNotFoundError(NotFoundError):
-    pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,15 +135,16 @@ async def effective_roles(
         now,
     )
     target = parse_id(principal_id)
-    try:
-        if target is None:
-            raise PrincipalNotFoundError(principal_id)
-        explanation = await explain_org_roles(session, Principal(kind, target), org.id, at)
-    except PrincipalNotFoundError:
-        if kind == "group":
-            raise GroupNotFoundError(GROUP_NOT_FOUND) from None
-        raise UserNotFoundError(USER_NOT_FOUND) from None
-    return group_by_role(explanation)
+    if target is not None:
+        try:
+            explanation = await explain_org_roles(session, Principal(kind, target), org.id, at)
+        except PrincipalNotFoundError:
+            pass
+        else:
+            return group_by_role(explanation)
+    if kind == "group":
+        raise GroupNotFoundError(GROUP_NOT_FOUND)
+    raise UserNotFoundError(USER_NOT_FOUND)
 
 
 def service_sections(roles: Sequence[EffectiveRole]) -> dict[uuid.UUID, list[EffectiveRole]]:

@@ -30,16 +30,12 @@ from rolegate.rbac.conditions import (
     condition_matches,
     rule_matches,
 )
-from rolegate.rbac.errors import GroupNotFoundError, NotFoundError
+from rolegate.rbac.errors import GroupNotFoundError, UserNotFoundError
 from rolegate.rbac.explain import GroupRef, Principal, is_active
 from rolegate.rbac.explain_org import explain_org_roles
 from rolegate.rbac.models import User
 from rolegate.rbac.org_grants import facts_of
 from rolegate.rbac.role_groups import authorize_iam_admin
-
-
-class UserNotFoundError(NotFoundError):
-    pass
 
 
 @dataclass(frozen=True, slots=True)
