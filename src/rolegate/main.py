@@ -11,7 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rolegate import __version__, outbox_worker
 from rolegate.api import metrics, ops
+from rolegate.api.csp.explain_router import router as csp_explain_router
 from rolegate.api.csp.router import router as csp_router
+from rolegate.api.ctrlhub.explain_router import router as ctrlhub_explain_router
 from rolegate.api.ctrlhub.router import router as ctrlhub_router
 from rolegate.api.infisical.audit_logs import router as infisical_audit_router
 from rolegate.api.infisical.explain_router import router as infisical_explain_router
@@ -78,12 +80,15 @@ def create_app(
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     app.include_router(ops.router)
     app.include_router(infisical_router)
+    # Before ctrlhub_router: its catch-all /v3/{rest:path} answers whatever is mounted after it.
+    app.include_router(ctrlhub_explain_router)
     app.include_router(ctrlhub_router)
     app.include_router(csp_router)
     app.include_router(infisical_explain_router)
     app.include_router(infisical_privileges_router)
     app.include_router(infisical_templates_router)
     app.include_router(infisical_audit_router)
+    app.include_router(csp_explain_router)
     return app
 
 

@@ -31,6 +31,10 @@ class IdentityNotFoundError(NotFoundError):
     pass
 
 
+class UserNotFoundError(NotFoundError):
+    pass
+
+
 class RoleNotFoundError(NotFoundError):
     pass
 

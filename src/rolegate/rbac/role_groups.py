@@ -105,6 +105,13 @@ def _group_not_found(group_id: uuid.UUID) -> GroupNotFoundError:
     return GroupNotFoundError(f"Group {group_id} not found")
 
 
+async def authorize_iam_admin(
+    session: AsyncSession, actor: Actor, org_id: uuid.UUID, now: dt.datetime
+) -> None:
+    """The check every ctrl-hub route makes, for the binding explanations to reuse."""
+    await _authorize(session, actor, org_id, now)
+
+
 # --- reading -------------------------------------------------------------------------
 
 
