@@ -1,7 +1,8 @@
-"""Reliability tests run on the Infisical world (endpoint A is the first safe-update route).
+"""Shared helpers of the reliability tests; the fixtures here use the Infisical world.
 
-The mechanisms under test are generic (route class, middleware, dependencies); the lead
-extends these tests to the other surfaces' PATCHes as they land.
+The mechanisms under test are generic (route class, middleware, dependencies). Endpoint A
+has its own detailed tests (test_safe_update.py); the safe-update contract of B-E runs
+from safe_update_contract.py, one test module per surface.
 """
 
 from __future__ import annotations

@@ -1,9 +1,12 @@
 """Fuzz every route with schemathesis against rolegate's own OpenAPI document.
 
 A real ``rolegate serve`` answers (the same stack clients hit). Each operation gets a
-bounded number of generated requests, valid and invalid, sent with an admin token:
-no response may be a 5xx, and every response must be a documented status with the
-documented content type and body schema (the surface's error envelope included).
+bounded number of generated requests, valid and invalid, sent with the credential of an
+org owner in the form the route's surface expects (an Infisical bearer token, a CSP
+``csp-auth-token``, a ctrl-hub ``X-Session-Token``) and mostly aimed at the seeded world
+(``fuzz_world.aim``): no response may be a 5xx, and every response must be a documented
+status with the documented content type and body schema (the surface's error envelope
+included).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -28,13 +32,19 @@ from bench.harness import Server
 from rolegate.config import Settings
 from rolegate.db import Base
 from rolegate.main import create_app
-from tests.api.infisical.conftest import ADMIN, ADMINS, ENGINEERING, LOOSE_GROUP, PROJECT, WORLD
+from tests.api.infisical.conftest import ADMIN
 from tests.conftest import infisical_token, seed_into
+from tests.reliability.fuzz_world import (
+    CSP_API_TOKEN,
+    FUZZ_WORLD,
+    SESSION_TOKEN,
+    aim,
+    credentials,
+)
 
 pytestmark = pytest.mark.committed
 
-GROUPS = [ENGINEERING, ADMINS, LOOSE_GROUP]
-SLUGS = ["admin", "member", "viewer", "no-access", "secret-reader"]
+AUTH_HEADERS = {"authorization", "csp-auth-token", "x-session-token"}
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -48,11 +58,22 @@ async def fuzz_target(
     engine: AsyncEngine, settings: Settings, database_url: str
 ) -> AsyncIterator[dict[str, Any]]:
     async with async_sessionmaker(engine, expire_on_commit=False)() as session:
-        await seed_into(session, WORLD)
-        token = await infisical_token(session, settings, ADMIN)
+        await seed_into(session, FUZZ_WORLD)
+        infisical = await infisical_token(session, settings, ADMIN)
     server = await asyncio.to_thread(Server, database_url, migrate=False)
     try:
-        yield {"server": server, "token": token}
+        async with httpx.AsyncClient(base_url=server.base_url) as client:
+            exchanged = await client.post(
+                "/csp/gateway/am/api/auth/api-tokens/authorize",
+                data={"api_token": CSP_API_TOKEN},
+            )
+        assert exchanged.status_code == 200, exchanged.text
+        tokens = {
+            "infisical": infisical,
+            "csp": exchanged.json()["access_token"],
+            "ctrlhub": SESSION_TOKEN,
+        }
+        yield {"server": server, "tokens": tokens}
     finally:
         await asyncio.to_thread(server.close)
         tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
@@ -74,21 +95,9 @@ schema = schemathesis.openapi.from_dict(create_app(Settings(log_level="warning")
 def test_no_5xx_and_every_response_matches_its_documented_schema(
     case: Any, fuzz_target: dict[str, Any]
 ) -> None:
-    # Random UUIDs only ever reach the 404s: point most cases at the seeded project and
-    # groups so that generated bodies reach validation, permissions and the write.
-    params = case.path_parameters or {}
-    if isinstance(params.get("projectId"), str) and len(str(case.body)) % 4:
-        params["projectId"] = PROJECT
-        if "groupId" in params:
-            params["groupId"] = GROUPS[len(str(case.body)) % len(GROUPS)]
-        # ... and most generated role names at roles that exist, to reach the write.
-        roles = case.body.get("roles") if isinstance(case.body, dict) else None
-        for item in roles if isinstance(roles, list) else []:
-            if isinstance(item, dict) and isinstance(item.get("role"), str):
-                choices = [*SLUGS, item["role"]]
-                item["role"] = choices[len(item["role"]) % len(choices)]
-    headers = {"Authorization": f"Bearer {fuzz_target['token']}"}
-    if case.headers and "Authorization" in case.headers:
+    aim(case)
+    headers = credentials(case.operation.path, fuzz_target["tokens"])
+    if case.headers and AUTH_HEADERS & {name.lower() for name in case.headers}:
         headers = {}
     server: Server = fuzz_target["server"]
     case.call_and_validate(base_url=server.base_url, headers=headers, checks=CHECKS)

@@ -34,6 +34,10 @@ log = logging.getLogger("rolegate.api")
 # SQLSTATEs worth a retry: serialization_failure and deadlock_detected. PostgreSQL under
 # READ COMMITTED rarely raises them; CockroachDB and YugabyteDB raise 40001 routinely.
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+# Text PostgreSQL cannot store: U+0000 in a string (22021) or in JSON text (22P05). The
+# request is at fault (any string field, query parameter or form field may carry it), so
+# it is a 400 in the surface's envelope, not a 500.
+UNSTORABLE_TEXT_SQLSTATES = frozenset({"22021", "22P05"})
 
 
 class SurfaceErrors(Protocol):
@@ -167,7 +171,16 @@ class SurfaceRoute(APIRoute):
                 )
                 response.headers["Retry-After"] = "1"
             except Exception as exc:
-                if is_database_unavailable(exc):
+                if isinstance(exc, sa_exc.DBAPIError) and sqlstate(exc) in (
+                    UNSTORABLE_TEXT_SQLSTATES
+                ):
+                    response = errors.http(
+                        request,
+                        StarletteHTTPException(
+                            400, "The request contains a character that cannot be stored (U+0000)"
+                        ),
+                    )
+                elif is_database_unavailable(exc):
                     log.warning("database unavailable: %s", type(exc).__name__)
                     response = errors.unavailable(request)
                 else:

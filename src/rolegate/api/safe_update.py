@@ -133,9 +133,12 @@ async def _claim_or_replay(request: Request, session: AsyncSession, key: str) ->
     if claimed:
 
         async def store(session: AsyncSession, response: Response) -> None:
-            headers = {"content-type": response.headers.get("content-type", "application/json")}
-            if "etag" in response.headers:
-                headers["etag"] = response.headers["etag"]
+            # An empty body (CSP's PATCH) has no content type; a replay must not invent one.
+            headers = {
+                name: response.headers[name]
+                for name in ("content-type", "etag")
+                if name in response.headers
+            }
             await guards_repository.store_response(
                 session,
                 key=key,

@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -384,8 +385,14 @@ async def update_group_roles(
     group_id: str,
     update: GroupRolesUpdate,
     now: dt.datetime,
-) -> None:
-    """Endpoint D. Writes nothing unless every part of the request is acceptable."""
+    before_write: Callable[[GroupRolesView], None] | None = None,
+) -> GroupRolesView:
+    """Endpoint D. Writes nothing unless every part of the request is acceptable.
+
+    Returns the group's active roles afterwards (what its GET shows). ``before_write``
+    sees the active roles before the change, under the group's row lock, after every
+    check passed and before anything is written (the API layer compares If-Match there).
+    """
     org = await authorize(
         session, actor, parse_id(org_id), OWNER_ONLY, "update the roles of a group", now
     )
@@ -399,6 +406,8 @@ async def update_group_roles(
     current = await repo.group_assignments(session, group.id)
     before = _view([(ra, role) for ra, role in current if _is_active(ra, now)])
     plan = _plan(actor, group, update.sections, resolved, current, now)
+    if before_write is not None:
+        before_write(before)
 
     # Every check has passed: from here on, only writes.
     await repo.delete_assignments(session, sorted(set(plan.deletes)))
@@ -418,6 +427,7 @@ async def update_group_roles(
     )
     if update.notify_users and plan.changes:
         await _notify(session, org, group, plan.changes)
+    return after
 
 
 async def _notify(

@@ -18,7 +18,7 @@ import datetime as dt
 import secrets
 import string
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -269,8 +269,13 @@ async def update_privilege(
     privilege_slug: str,
     changes: PrivilegeChanges,
     now: dt.datetime,
+    before_write: Callable[[AdditionalPrivilege], None] | None = None,
 ) -> AdditionalPrivilege:
-    """Endpoint B: change only what ``changes`` names; everything else stays."""
+    """Endpoint B: change only what ``changes`` names; everything else stays.
+
+    ``before_write`` sees the current privilege under the membership's row lock, after
+    every check passed and before anything is written (the API layer compares If-Match).
+    """
     columns = (
         window_columns(changes.window, ("privilegeDetails",)) if changes.window is not None else {}
     )
@@ -289,6 +294,8 @@ async def update_privilege(
         columns["slug"] = changes.slug
     if changes.rules is not None:
         columns["permissions"] = rules_to_json(changes.rules)
+    if before_write is not None:
+        before_write(privilege)
     # The re-read refreshes this same ORM object, so take "before" first.
     before = snapshot(privilege)
     await repo.update_privilege(session, privilege.id, {**columns, "updated_at": now})

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -342,19 +342,30 @@ async def update_group(
     group_id: uuid.UUID,
     patch: GroupPatch,
     now: dt.datetime,
+    before_write: Callable[[GroupView], None] | None = None,
 ) -> GroupView:
-    """Endpoint E: change the fields sent; ``bindings`` sent replaces the whole list."""
+    """Endpoint E: change the fields sent; ``bindings`` sent replaces the whole list.
+
+    ``before_write`` sees the group as it is, under its row lock, after every check passed
+    and before anything is written (the API layer compares If-Match there).
+    """
     group = await _locked(session, actor, org_id, group_id, now)
+    current = await _view(session, group, now)
     # Snapshot now: the view holds the ORM row, which the re-read below refreshes.
-    before = _audit_state(await _view(session, group, now))
+    before = _audit_state(current)
     values: dict[str, Any] = {}
     if patch.name is not None:
         values["name"] = patch.name
     if patch.description is not None:
         values["description"] = patch.description
+    rows = None
     if patch.bindings is not None:
         existing = (await repo.bindings_of(session, [group.id]))[group.id]
         rows = await _binding_rows(session, actor, group, patch.bindings, existing, now)
+    if before_write is not None:
+        before_write(current)
+    # Every check has passed: from here on, only writes.
+    if rows is not None:
         await repo.replace_bindings(session, group.id, rows)
     await repo.update_group(session, group.id, values, now)
     group = await repository.lock_group(session, group_id, org_id) or group

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -256,8 +256,13 @@ async def update_template(
     template_id: uuid.UUID,
     changes: TemplateChanges,
     now: dt.datetime,
+    before_write: Callable[[ProjectTemplate], None] | None = None,
 ) -> ProjectTemplate:
-    """Endpoint C: change only what ``changes`` names; roles/environments are replaced."""
+    """Endpoint C: change only what ``changes`` names; roles/environments are replaced.
+
+    ``before_write`` sees the current template under its row lock, after every check
+    passed and before anything is written (the API layer compares If-Match there).
+    """
     check_template_input(changes.name, changes.roles, changes.environments)
     template = await repo.get_template(session, template_id, actor.org_id, lock=True)
     if template is None:
@@ -274,6 +279,8 @@ async def update_template(
         values["roles"] = stored_roles(changes.roles)
     if changes.environments is not None:
         values["environments"] = stored_environments(changes.environments)
+    if before_write is not None:
+        before_write(template)
     before = snapshot(template)  # the re-read below refreshes this same object
     if not await repo.update_template(session, template.id, values):
         raise _name_taken(str(values.get("name", template.name)))

@@ -13,6 +13,7 @@ from rolegate.api.csp import schemas as s
 from rolegate.api.csp.auth import PUBLIC, CspRoute, CurrentActor
 from rolegate.api.csp.errors import CspErrorResponse
 from rolegate.api.routing import error_responses, get_session
+from rolegate.api.safe_update import READ_ETAG, SafeWrite
 from rolegate.config import Settings
 from rolegate.rbac import csp_auth, csp_group_roles, csp_groups
 from rolegate.rbac.errors import InvalidInputError
@@ -83,29 +84,41 @@ GROUP_PATH = "/orgs/{orgId}/groups/{groupId}"
     GROUP_PATH + "/roles",
     summary="Update roles of a group within an organization (Organization Owner)",
     response_class=Response,
-    responses={200: {"description": "Roles updated; the body is empty"}},
+    responses={
+        200: {
+            "description": "Roles updated; the body is empty. The ETag header is the one"
+            " the group's GET .../roles now shows."
+        },
+        **error_responses(CspErrorResponse, 409, 412),
+    },
 )
 async def update_group_roles(
     orgId: str,
     groupId: str,
     body: s.UpdateGroupRolesRequest,
     actor: CurrentActor,
+    write: SafeWrite,
     session: Session,
 ) -> Response:
-    await csp_group_roles.update_group_roles(
+    # CSP answers this PATCH with an empty body; the representation If-Match and ETag
+    # refer to is the group's GET .../roles document.
+    after = await csp_group_roles.update_group_roles(
         session,
         actor,
         org_id=orgId,
         group_id=groupId,
         update=mapping.group_roles_update(body),
         now=_now(),
+        before_write=write.precondition(mapping.group_roles),
     )
+    write.set_etag(mapping.group_roles(after))
     return Response(status_code=200)
 
 
 @router.get(
     GROUP_PATH + "/roles",
     summary="Get the roles of a group (Organization Owner or Administrator)",
+    dependencies=[READ_ETAG],
 )
 async def get_group_roles(
     orgId: str, groupId: str, actor: CurrentActor, session: Session

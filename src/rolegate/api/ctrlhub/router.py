@@ -16,6 +16,7 @@ from rolegate.api.ctrlhub import schemas as s
 from rolegate.api.ctrlhub.auth import FALLBACK, CtrlHubRoute, CurrentActor
 from rolegate.api.ctrlhub.errors import MEDIA_TYPE, JsonApiResponse
 from rolegate.api.routing import get_session
+from rolegate.api.safe_update import READ_ETAG, SafeWrite
 from rolegate.rbac import role_groups
 
 Session = Annotated[AsyncSession, Depends(get_session)]
@@ -27,7 +28,9 @@ router = APIRouter(
     default_response_class=JsonApiResponse,
     responses={
         code: {**_ERROR, "description": "JSON:API error document"}
-        for code in (400, 401, 403, 404, 406, 409, 415, 500, 503, "default")
+        # 413 body too large, 422 an Idempotency-Key reused for another request, 429 rate
+        # limited: generic answers of the route class, in this surface's document too.
+        for code in (400, 401, 403, 404, 406, 409, 413, 415, 422, 429, 500, 503, "default")
     },
 )
 
@@ -46,22 +49,36 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-@router.patch(GROUP, summary="Update a Role Group", openapi_extra=_body("GroupPatchRequest"))
+@router.patch(
+    GROUP,
+    summary="Update a Role Group",
+    openapi_extra=_body("GroupPatchRequest"),
+    responses={412: {**_ERROR, "description": "If-Match does not name the current ETag"}},
+)
 async def update_group(
     org_id: uuid.UUID,
     group_id: uuid.UUID,
     body: s.GroupPatchRequest,
     actor: CurrentActor,
+    write: SafeWrite,
     session: Session,
 ) -> s.GroupDocument:
     patch = mapping.group_patch(body, group_id)
     view = await role_groups.update_group(
-        session, actor, org_id=org_id, group_id=group_id, patch=patch, now=_now()
+        session,
+        actor,
+        org_id=org_id,
+        group_id=group_id,
+        patch=patch,
+        now=_now(),
+        before_write=write.precondition(documents.group_document),
     )
-    return documents.group_document(view)
+    document = documents.group_document(view)
+    write.set_etag(document)
+    return document
 
 
-@router.get(GROUP, summary="Get a Role Group")
+@router.get(GROUP, summary="Get a Role Group", dependencies=[READ_ETAG])
 async def get_group(
     org_id: uuid.UUID, group_id: uuid.UUID, actor: CurrentActor, session: Session
 ) -> s.GroupDocument:

@@ -14,8 +14,10 @@ from rolegate.api.infisical import privileges_schemas as s
 from rolegate.api.infisical.auth import CurrentActor, InfisicalRoute
 from rolegate.api.infisical.errors import InfisicalError
 from rolegate.api.routing import error_responses, get_session
+from rolegate.api.safe_update import READ_ETAG, SafeWrite
 from rolegate.rbac import privileges
 from rolegate.rbac.errors import InvalidInputError
+from rolegate.rbac.models import AdditionalPrivilege
 from rolegate.rbac.privileges import PrivilegeTarget, TemporaryWindow
 
 Session = Annotated[AsyncSession, Depends(get_session)]
@@ -69,9 +71,21 @@ async def create_temporary_privilege(
     return s.IdentityPrivilegeResponse(privilege=mapping.privilege(row))
 
 
-@router.patch(BASE, summary="Update an identity's additional privilege")
+def _privilege_response(row: AdditionalPrivilege) -> s.IdentityPrivilegeResponse:
+    """The representation of one privilege: what its GET returns (and its ETag hashes)."""
+    return s.IdentityPrivilegeResponse(privilege=mapping.privilege(row))
+
+
+@router.patch(
+    BASE,
+    summary="Update an identity's additional privilege",
+    responses=error_responses(InfisicalError, 412),
+)
 async def update_identity_privilege(
-    body: s.UpdateIdentityPrivilegeRequest, actor: CurrentActor, session: Session
+    body: s.UpdateIdentityPrivilegeRequest,
+    actor: CurrentActor,
+    write: SafeWrite,
+    session: Session,
 ) -> s.IdentityPrivilegeResponse:
     row = await privileges.update_privilege(
         session,
@@ -80,8 +94,11 @@ async def update_identity_privilege(
         privilege_slug=body.privilegeSlug,
         changes=mapping.changes(body),
         now=_now(),
+        before_write=write.precondition(_privilege_response),
     )
-    return s.IdentityPrivilegeResponse(privilege=mapping.privilege(row))
+    response = _privilege_response(row)
+    write.set_etag(response)
+    return response
 
 
 @router.get(BASE, summary="List an identity's additional privileges in a project")
@@ -100,7 +117,11 @@ async def list_identity_privileges(
     return s.IdentityPrivilegeListResponse(privileges=[mapping.privilege(r) for r in rows])
 
 
-@router.get(f"{BASE}/{{privilegeSlug}}", summary="Get an identity's additional privilege")
+@router.get(
+    f"{BASE}/{{privilegeSlug}}",
+    summary="Get an identity's additional privilege",
+    dependencies=[READ_ETAG],
+)
 async def get_identity_privilege(
     privilegeSlug: str,
     identityId: IdentityIdQuery,
@@ -115,7 +136,7 @@ async def get_identity_privilege(
         privilege_slug=privilegeSlug,
         now=_now(),
     )
-    return s.IdentityPrivilegeResponse(privilege=mapping.privilege(row))
+    return _privilege_response(row)
 
 
 @router.delete(BASE, summary="Delete an identity's additional privilege")

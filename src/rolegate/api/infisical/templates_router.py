@@ -14,7 +14,9 @@ from rolegate.api.infisical import templates_schemas as s
 from rolegate.api.infisical.auth import CurrentActor, InfisicalRoute
 from rolegate.api.infisical.errors import InfisicalError
 from rolegate.api.routing import error_responses, get_session
+from rolegate.api.safe_update import READ_ETAG, SafeWrite
 from rolegate.rbac import projects, templates
+from rolegate.rbac.models import ProjectTemplate
 
 Session = Annotated[AsyncSession, Depends(get_session)]
 
@@ -56,25 +58,42 @@ async def list_project_templates(
     return s.ProjectTemplateListResponse(projectTemplates=[mapping.template(r) for r in rows])
 
 
-@router.get(f"{BASE}/{{templateId}}", summary="Get a project template")
+def _template_response(row: ProjectTemplate) -> s.ProjectTemplateResponse:
+    """The representation of one template: what its GET returns (and its ETag hashes)."""
+    return s.ProjectTemplateResponse(projectTemplate=mapping.template(row))
+
+
+@router.get(f"{BASE}/{{templateId}}", summary="Get a project template", dependencies=[READ_ETAG])
 async def get_project_template(
     templateId: uuid.UUID, actor: CurrentActor, session: Session
 ) -> s.ProjectTemplateResponse:
     row = await templates.get_template(session, actor, template_id=templateId, now=_now())
-    return s.ProjectTemplateResponse(projectTemplate=mapping.template(row))
+    return _template_response(row)
 
 
-@router.patch(f"{BASE}/{{templateId}}", summary="Update a project template")
+@router.patch(
+    f"{BASE}/{{templateId}}",
+    summary="Update a project template",
+    responses=error_responses(InfisicalError, 412),
+)
 async def update_project_template(
     templateId: uuid.UUID,
     body: s.UpdateProjectTemplateRequest,
     actor: CurrentActor,
+    write: SafeWrite,
     session: Session,
 ) -> s.ProjectTemplateResponse:
     row = await templates.update_template(
-        session, actor, template_id=templateId, changes=mapping.changes(body), now=_now()
+        session,
+        actor,
+        template_id=templateId,
+        changes=mapping.changes(body),
+        now=_now(),
+        before_write=write.precondition(_template_response),
     )
-    return s.ProjectTemplateResponse(projectTemplate=mapping.template(row))
+    response = _template_response(row)
+    write.set_etag(response)
+    return response
 
 
 @router.delete(f"{BASE}/{{templateId}}", summary="Delete a project template")
