@@ -150,3 +150,52 @@ async def test_concurrent_patches_under_serializable_all_succeed_through_retries
     assert [r["role"] for r in final["groupMembership"]["roles"]] in [
         [b["roles"][0]["role"]] for b in bodies
     ]
+
+
+async def test_csp_answers_409_when_retries_are_exhausted_and_writes_nothing(
+    committed: dict[str, Any],
+    settings: Settings,
+    serializable_engine: tuple[Settings, AsyncEngine],
+) -> None:
+    # The CSP reference documents 409 for a concurrent conflict that cannot serialize.
+    from tests.api.csp.conftest import API_TOKENS, csp, exchange, names, roles_url
+    from tests.api.csp.conftest import ENGINEERING as CSP_GROUP
+    from tests.api.csp.conftest import WORLD as CSP_WORLD
+
+    strict, engine = serializable_engine
+    once = strict.model_copy(
+        update={"db": DatabaseSettings(isolation_level="SERIALIZABLE", serialization_retries=1)}
+    )
+    async with committed["sessionmaker"]() as session:
+        await seed_into(session, CSP_WORLD)
+    app = create_app(once, engine=engine)
+    async with (
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://rolegate.test"
+        ) as client,
+        engine.connect() as blocker,
+    ):
+        token = await exchange(client, API_TOKENS["owner"])
+        before = names((await client.get(roles_url(), headers=csp(token))).json())
+        await blocker.begin()
+        await blocker.execute(
+            text("UPDATE groups SET updated_at = now() WHERE id = :g"), {"g": CSP_GROUP}
+        )
+        patch = asyncio.create_task(
+            client.patch(
+                roles_url(),
+                json={"organizationRoles": {"roleNamesToAdd": ["developer"]}},
+                headers=csp(token),
+            )
+        )
+        await wait_for_lock_waiter(engine)
+        await blocker.commit()
+        response = await patch
+        after = names((await client.get(roles_url(), headers=csp(token))).json())
+
+    assert response.status_code == 409, response.text
+    body = response.json()
+    assert body["statusCode"] == 409
+    assert "conflicted with concurrent updates" in body["message"]
+    assert response.headers["csp-request-id"] == body["requestId"]
+    assert after == before

@@ -133,6 +133,9 @@ class SurfaceRoute(APIRoute):
     """Subclass per surface and set ``errors``; optionally override ``precheck``."""
 
     errors: ClassVar[SurfaceErrors]
+    # What a request that lost every serialization retry gets: 503 + Retry-After by
+    # default; a surface whose vendor documents another status (CSP: 409) overrides it.
+    conflict_status: ClassVar[int] = 503
 
     async def precheck(self, request: Request) -> Response | None:
         """Runs before the body is parsed (e.g. Infisical's 401 before validation)."""
@@ -166,7 +169,8 @@ class SurfaceRoute(APIRoute):
                 response = errors.http(
                     request,
                     StarletteHTTPException(
-                        503, "The request conflicted with concurrent updates; retry it"
+                        self.conflict_status,
+                        "The request conflicted with concurrent updates; retry it",
                     ),
                 )
                 response.headers["Retry-After"] = "1"

@@ -25,6 +25,8 @@ def presented_token(request: Request) -> str | None:
 
 class CspRoute(SurfaceRoute):
     errors = ERRORS
+    # The CSP reference documents 409 for a concurrent update that cannot serialize.
+    conflict_status = 409
 
     async def precheck(self, request: Request) -> Response | None:
         # No token: 401 before the body is read or anything is looked up.
