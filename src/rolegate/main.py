@@ -6,22 +6,28 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rolegate import __version__, outbox_worker
 from rolegate.api import metrics, ops
+from rolegate.api.csp import errors as csp_errors
 from rolegate.api.csp.explain_router import router as csp_explain_router
 from rolegate.api.csp.router import router as csp_router
+from rolegate.api.ctrlhub import errors as ctrlhub_errors
 from rolegate.api.ctrlhub.explain_router import router as ctrlhub_explain_router
 from rolegate.api.ctrlhub.router import router as ctrlhub_router
+from rolegate.api.infisical import errors as infisical_errors
 from rolegate.api.infisical.audit_logs import router as infisical_audit_router
 from rolegate.api.infisical.explain_router import router as infisical_explain_router
 from rolegate.api.infisical.privileges_router import router as infisical_privileges_router
 from rolegate.api.infisical.router import router as infisical_router
 from rolegate.api.infisical.templates_router import router as infisical_templates_router
 from rolegate.api.middleware import RequestContextMiddleware
+from rolegate.api.routing import SurfaceErrors
 from rolegate.config import Settings, get_settings, resolve_jwt_secret
+from rolegate.context import request_id_var
 from rolegate.db import create_engine, create_sessionmaker
 from rolegate.logs import configure_logging
 from rolegate.rbac.tokens import TokenCodec
@@ -78,6 +84,9 @@ def create_app(
         app.state.sessionmaker = create_sessionmaker(engine)
         metrics.instrument_pool(engine)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    # A path no route matches (404) or a method a path does not take (405) never reaches a
+    # route class: answer it in the envelope of the surface the path belongs to.
+    app.add_exception_handler(StarletteHTTPException, _unrouted_error)
     app.include_router(ops.router)
     app.include_router(infisical_router)
     # Before ctrlhub_router: its catch-all /v3/{rest:path} answers whatever is mounted after it.
@@ -90,6 +99,25 @@ def create_app(
     app.include_router(infisical_audit_router)
     app.include_router(csp_explain_router)
     return app
+
+
+async def _unrouted_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)  # noqa: S101 - registered for it only
+    path = request.url.path
+    errors: SurfaceErrors = (
+        csp_errors.ERRORS
+        if path.startswith("/csp/")
+        else ctrlhub_errors.ERRORS
+        if path.startswith("/v3/")
+        else infisical_errors.ERRORS
+    )
+    response = errors.http(request, exc)
+    for name, value in (exc.headers or {}).items():  # e.g. Allow on a 405
+        response.headers[name] = value
+    request_id = request_id_var.get()
+    if request_id:
+        response.headers[errors.request_id_header] = request_id
+    return response
 
 
 def app_from_env() -> Any:
