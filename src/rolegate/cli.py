@@ -17,7 +17,6 @@ import typer
 from rolegate.api.metrics import prepare_multiprocess_metrics
 from rolegate.cli_explain import explain_command
 from rolegate.config import get_settings
-from rolegate.main import token_codec
 from rolegate.rbac import auth_service, csp_auth, session_tokens
 from rolegate.rbac.durations import InvalidDurationError, parse_ms_duration
 from rolegate.rbac.errors import IdentityNotFoundError, NotFoundError
@@ -135,6 +134,8 @@ def token_infisical(
     settings = get_settings()
     runtime = Runtime(settings)
     run(runtime.migrate())
+    from rolegate.main import token_codec  # the whole API: only the token commands need it
+
     codec = token_codec(settings)
     try:
         login = run(
@@ -202,6 +203,8 @@ def token_csp(
     settings = get_settings()
     runtime = Runtime(settings)
     run(runtime.migrate())
+    from rolegate.main import token_codec  # the whole API: only the token commands need it
+
     codec = token_codec(settings)
     try:
         grant = run(

@@ -5,17 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from rolegate.api.infisical import explain_mapping
-from rolegate.api.infisical.common import format_timestamp
 from rolegate.config import get_settings
-from rolegate.rbac import explain as ex
 from rolegate.rbac.errors import InvalidInputError, RbacError
 from rolegate.rbac.permissions import Rule, unpack
 from rolegate.runtime import Runtime, run
+
+if TYPE_CHECKING:
+    from rolegate.rbac import explain as ex
+
+# The API's mapping (FastAPI, pydantic models) and the explain service are imported when
+# the command runs: ``rolegate serve`` imports this module too, and its start is timed.
 
 HEADERS = ("RULE", "SOURCE", "WINDOW", "ACTIVE", "OVERRIDDEN")
 
@@ -29,6 +32,8 @@ def describe_rule(rule: Rule) -> str:
 
 
 def describe_window(source: ex.Source) -> str:
+    from rolegate.api.infisical.common import format_timestamp
+
     if source.starts_at is None and source.ends_at is None:
         return "permanent"
     start = format_timestamp(source.starts_at) if source.starts_at else "…"
@@ -53,6 +58,8 @@ def table(rows: Sequence[Sequence[str]]) -> str:
 
 
 def render(explanation: ex.Explanation) -> str:
+    from rolegate.api.infisical.common import format_timestamp
+
     principal = explanation.principal
     head = (
         f"{principal.kind} {explanation.principal_name} ({principal.id}) in project "
@@ -92,6 +99,9 @@ def explain_command(
     ] = False,
 ) -> None:
     """Explain a principal's rules in a project: source, window, active, overridden."""
+    from rolegate.api.infisical import explain_mapping
+    from rolegate.rbac import explain as ex
+
     options: tuple[tuple[ex.PrincipalKind, str | None], ...] = (
         ("identity", identity),
         ("user", user),

@@ -31,7 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rolegate.api.credentials import client_key
 from rolegate.api.metrics import IDEMPOTENT_REPLAYS
-from rolegate.api.routing import AttemptState, IdempotentReplayError, attempt_state, get_session
+from rolegate.api.routing import AttemptState, IdempotentReplayError, attempt_state, request_session
 from rolegate.config import Settings
 from rolegate.rbac import guards_repository
 
@@ -84,8 +84,14 @@ class WriteOptions:
     dry_run: bool
     state: AttemptState
 
-    def precondition(self, render: Callable[[View], BaseModel]) -> Callable[[View], None]:
-        """A hook for the service: compare If-Match with the locked current state."""
+    def precondition(self, render: Callable[[View], BaseModel]) -> Callable[[View], None] | None:
+        """A hook for the service: compare If-Match with the locked current state.
+
+        None without If-Match: there is nothing to compare, and a service reads the
+        current state for its hook only when it is given one (one statement less).
+        """
+        if self.if_match is None:
+            return None
 
         def check(current: View) -> None:
             self.state.unchecked_precondition = False
@@ -203,7 +209,7 @@ async def write_options(
     if if_match is not None:
         state.unchecked_precondition = True
     if idempotency_key is not None and not dry_run:
-        await _claim_or_replay(request, get_session(request), idempotency_key)
+        await _claim_or_replay(request, request_session(request), idempotency_key)
     return options
 
 

@@ -17,9 +17,9 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    any_,
     bindparam,
     delete,
-    false,
     func,
     insert,
     literal,
@@ -68,6 +68,28 @@ class LockedMembership:
     custom_roles: dict[str, Role]  # the project's custom roles among the slugs asked for
 
 
+# Built once with named parameters (see the writes below); ``= ANY(:role_slugs)`` takes
+# any number of slugs in one statement text, and none (an empty array) matches no role.
+_LOCK_MEMBERSHIP_AND_ROLES = (
+    select(ProjectMembership, Group, Role)
+    .join(Group, Group.id == ProjectMembership.group_id)
+    .outerjoin(
+        Role,
+        and_(
+            Role.scope == "project",
+            Role.project_id == bindparam("project_id"),
+            Role.slug == any_(bindparam("role_slugs", type_=ARRAY(String))),
+        ),
+    )
+    .where(
+        ProjectMembership.project_id == bindparam("project_id"),
+        ProjectMembership.group_id == bindparam("group_id"),
+        Group.org_id == bindparam("org_id"),
+    )
+    .with_for_update(of=ProjectMembership)
+)
+
+
 async def lock_membership_and_roles(
     session: AsyncSession,
     project_id: uuid.UUID,
@@ -80,23 +102,13 @@ async def lock_membership_and_roles(
     Roles are not locked (``FOR UPDATE OF`` the membership only): like the separate lookup
     this replaces, a role is read as of the statement.
     """
-    role_match = and_(
-        Role.scope == "project",
-        Role.project_id == project_id,
-        Role.slug.in_(list(role_slugs)) if role_slugs else false(),
-    )
-    stmt = (
-        select(ProjectMembership, Group, Role)
-        .join(Group, Group.id == ProjectMembership.group_id)
-        .outerjoin(Role, role_match)
-        .where(
-            ProjectMembership.project_id == project_id,
-            ProjectMembership.group_id == group_id,
-            Group.org_id == org_id,
-        )
-        .with_for_update(of=ProjectMembership)
-    )
-    rows = (await session.execute(stmt)).all()
+    params = {
+        "project_id": project_id,
+        "group_id": group_id,
+        "org_id": org_id,
+        "role_slugs": list(role_slugs),
+    }
+    rows = (await session.execute(_LOCK_MEMBERSHIP_AND_ROLES, params)).all()
     if not rows:
         return None
     custom = {role.slug: role for _, _, role in rows if role is not None}

@@ -10,7 +10,7 @@ from fastapi import Depends, Request, Response
 
 from rolegate.api.credentials import credential
 from rolegate.api.csp.errors import ERRORS, not_authenticated
-from rolegate.api.routing import SurfaceRoute, get_session
+from rolegate.api.routing import SurfaceRoute, request_session
 from rolegate.rbac import csp_auth
 from rolegate.rbac.actors import Actor
 from rolegate.rbac.errors import AuthenticationError
@@ -42,7 +42,9 @@ async def current_actor(request: Request) -> Actor:
     if token is None:  # precheck already answered; kept for direct dependency use
         raise AuthenticationError("Authentication required")
     codec: TokenCodec = request.app.state.tokens
-    return await csp_auth.authenticate(get_session(request), codec, token, dt.datetime.now(dt.UTC))
+    return await csp_auth.authenticate(
+        request_session(request), codec, token, dt.datetime.now(dt.UTC)
+    )
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]

@@ -14,7 +14,7 @@ from fastapi import Depends, Request, Response
 from rolegate.api.credentials import credential
 from rolegate.api.ctrlhub import negotiation
 from rolegate.api.ctrlhub.errors import ERRORS, single
-from rolegate.api.routing import SurfaceRoute, get_session
+from rolegate.api.routing import SurfaceRoute, request_session
 from rolegate.rbac import session_tokens
 from rolegate.rbac.actors import Actor
 from rolegate.rbac.errors import AuthenticationError
@@ -57,7 +57,9 @@ async def current_actor(request: Request) -> Actor:
     token = session_token(request)
     if token is None:  # precheck already answered; kept for direct dependency use
         raise AuthenticationError(MISSING_TOKEN)
-    return await session_tokens.authenticate(get_session(request), token, dt.datetime.now(dt.UTC))
+    return await session_tokens.authenticate(
+        request_session(request), token, dt.datetime.now(dt.UTC)
+    )
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]

@@ -10,7 +10,7 @@ from fastapi import Depends, Request, Response
 
 from rolegate.api.credentials import credential
 from rolegate.api.infisical.errors import ERRORS, token_missing
-from rolegate.api.routing import SurfaceRoute, get_session
+from rolegate.api.routing import SurfaceRoute, request_session
 from rolegate.rbac import access
 from rolegate.rbac.access import ActorInProject
 from rolegate.rbac.actors import Actor
@@ -46,7 +46,7 @@ async def _authenticate(request: Request, project_id: uuid.UUID | None) -> Actor
     codec: TokenCodec = request.app.state.tokens
     claims = codec.verify(token, surface=SURFACE)
     found = await access.authenticate_identity(
-        get_session(request),
+        request_session(request),
         token_id=claims["jti"],
         identity_id=claims["sub"],
         surface=SURFACE,
