@@ -367,8 +367,7 @@ async def update_group(
     # Every check has passed: from here on, only writes.
     if rows is not None:
         await repo.replace_bindings(session, group.id, rows)
-    await repo.update_group(session, group.id, values, now)
-    group = await repository.lock_group(session, group_id, org_id) or group
+    group = await repo.update_group(session, group.id, values, now)
     after = await _view(session, group, now)
     await repository.record_audit(
         session,
@@ -414,7 +413,7 @@ async def replace_members(
             )
     before = _audit_state(await _view(session, group, now))
     await repo.replace_members(session, group.id, user_ids)
-    await repo.update_group(session, group.id, {}, now)
+    group = await repo.update_group(session, group.id, {}, now)
     after = await _view(session, group, now)
     await repository.record_audit(
         session,

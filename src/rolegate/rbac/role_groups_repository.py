@@ -73,10 +73,16 @@ async def group_id_taken(session: AsyncSession, group_id: uuid.UUID) -> bool:
 
 async def update_group(
     session: AsyncSession, group_id: uuid.UUID, values: dict[str, Any], now: dt.datetime
-) -> None:
-    await session.execute(
-        update(Group).where(Group.id == group_id).values(**values, updated_at=now)
+) -> Group:
+    """Apply ``values`` and return the row as stored (refreshing the session's copy)."""
+    stmt = (
+        update(Group)
+        .where(Group.id == group_id)
+        .values(**values, updated_at=now)
+        .returning(Group)
+        .execution_options(populate_existing=True)
     )
+    return (await session.execute(stmt)).scalar_one()
 
 
 async def delete_group(session: AsyncSession, group_id: uuid.UUID) -> None:
