@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from typing import Any
 
+import orjson
 from sqlalchemy import DateTime, MetaData, func
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import (
@@ -62,6 +64,15 @@ def to_asyncpg_url(url: str) -> str:
     return url
 
 
+def json_dumps(value: Any) -> str:
+    """JSON/JSONB parameters: orjson (several times faster than ``json.dumps``), and the
+    stdlib for what orjson refuses (integers past 64 bits), so nothing storable fails."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value)
+
+
 def create_engine(settings: Settings, url: str, **overrides: Any) -> AsyncEngine:
     connect_args: dict[str, Any] = {
         "timeout": settings.db.connect_timeout,
@@ -81,6 +92,8 @@ def create_engine(settings: Settings, url: str, **overrides: Any) -> AsyncEngine
         "pool_pre_ping": settings.db.pool_pre_ping,
         "echo": settings.log_sql,
         "connect_args": connect_args,
+        # Decoding stays the stdlib's: orjson reads integers past 64 bits as floats.
+        "json_serializer": json_dumps,
     }
     if settings.db.isolation_level:
         options["isolation_level"] = settings.db.isolation_level

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
-from sqlalchemy import Executable, and_, bindparam, select, true
+from sqlalchemy import and_, bindparam, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import ClauseElement
 
+from rolegate.db_direct import DirectStatement
 from rolegate.rbac import repository
 from rolegate.rbac.models import AccessToken, Identity, Project
 from rolegate.rbac.repository import RuleSource
@@ -35,8 +37,8 @@ class LiveIdentity:
     project: ProjectRuleRows | None  # None when no project was asked for
 
 
-def _sources_of(rows: list[Any]) -> list[RuleSource]:
-    return [repository.rule_source_from_row(row) for row in rows if row.source_id is not None]
+def _sources_of(rows: Sequence[Mapping[Any, Any]]) -> list[RuleSource]:
+    return [repository.rule_source_from_row(row) for row in rows if row["source_id"] is not None]
 
 
 async def project_rules(
@@ -58,12 +60,11 @@ async def project_rules(
         .outerjoin(src, true())
         .where(Project.id == project_id, Project.org_id == org_id)
     )
-    rows = list((await session.execute(stmt)).all())
+    rows = [row._mapping for row in (await session.execute(stmt)).all()]
     return ProjectRuleRows(project_found=bool(rows), sources=_sources_of(rows))
 
 
-@cache
-def _live_identity_query(with_project: bool) -> Executable:
+def _live_identity_query(with_project: bool) -> ClauseElement:
     """Built once per shape, with named parameters (statement building is per-request
     Python work; executing a prebuilt statement only binds values)."""
     token, identity = AccessToken, Identity
@@ -95,8 +96,13 @@ def _live_identity_query(with_project: bool) -> Executable:
             # Rules only count inside the identity's own org.
             .outerjoin(src, Project.id.is_not(None))
         )
-    query: Executable = stmt
+    query: ClauseElement = stmt
     return query
+
+
+# Every request with a bearer token runs one of these first, so they run directly on
+# asyncpg (see rolegate/db_direct.py): keyed by "was a project asked for".
+_LIVE_IDENTITY = {shape: DirectStatement(_live_identity_query(shape)) for shape in (False, True)}
 
 
 async def live_identity(
@@ -120,14 +126,13 @@ async def live_identity(
     }
     if project_id is not None:
         params["project_id"] = project_id
-    stmt = _live_identity_query(project_id is not None)
-    rows = list((await session.execute(stmt, params)).all())
+    rows = await _LIVE_IDENTITY[project_id is not None].fetch(session, params)
     if not rows:
         return None
     first = rows[0]
     project = None
     if project_id is not None:
         project = ProjectRuleRows(
-            project_found=first.project_id is not None, sources=_sources_of(rows)
+            project_found=first["project_id"] is not None, sources=_sources_of(rows)
         )
-    return LiveIdentity(org_id=first.org_id, org_role=first.org_role, project=project)
+    return LiveIdentity(org_id=first["org_id"], org_role=first["org_role"], project=project)

@@ -6,14 +6,14 @@ membership, so concurrent PATCHes serialize and the result is always one submitt
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
 from rolegate.rbac import project_groups_repository as repo
 from rolegate.rbac import repository
@@ -32,9 +32,13 @@ from rolegate.rbac.errors import (
     RoleNotFoundError,
 )
 from rolegate.rbac.evaluation import role_rules
-from rolegate.rbac.models import ProjectMembership, Role, RoleAssignment
 from rolegate.rbac.permissions import Ability, Rule, missing_permissions
-from rolegate.rbac.project_groups_repository import GroupMembershipView
+from rolegate.rbac.project_groups_repository import (
+    AssignmentFields,
+    GroupMembershipView,
+    MembershipFields,
+    RoleFields,
+)
 
 SURFACE = "infisical"
 
@@ -88,14 +92,16 @@ def _custom_slugs(slugs: Sequence[str]) -> list[str]:
 
 async def _resolve_roles(
     session: AsyncSession, project_id: uuid.UUID, slugs: Sequence[str]
-) -> dict[str, Role | None]:
+) -> dict[str, RoleFields | None]:
     custom = await repository.project_roles_by_slug(session, project_id, _custom_slugs(slugs))
     return _resolve_loaded(slugs, custom)
 
 
-def _resolve_loaded(slugs: Sequence[str], custom: dict[str, Role]) -> dict[str, Role | None]:
+def _resolve_loaded(
+    slugs: Sequence[str], custom: Mapping[str, RoleFields]
+) -> dict[str, RoleFields | None]:
     """Map each slug to None (built-in) or its custom role; unknown slugs are a 404."""
-    resolved: dict[str, Role | None] = {}
+    resolved: dict[str, RoleFields | None] = {}
     for slug in slugs:
         if slug in BUILTIN_PROJECT_ROLES:
             resolved[slug] = None
@@ -106,7 +112,7 @@ def _resolve_loaded(slugs: Sequence[str], custom: dict[str, Role]) -> dict[str, 
     return resolved
 
 
-def _rules_of(role_key: str, role: Role | None) -> list[Rule]:
+def _rules_of(role_key: str, role: RoleFields | None) -> list[Rule]:
     return role_rules(
         "custom" if role is not None else role_key, role.permissions if role else None
     )
@@ -146,9 +152,9 @@ def window_of(
 
 def _assignment_rows(
     actor: Actor,
-    membership: ProjectMembership,
+    membership: MembershipFields,
     specs: Sequence[ProjectRoleSpec],
-    resolved: dict[str, Role | None],
+    resolved: Mapping[str, RoleFields | None],
     now: dt.datetime,
 ) -> list[dict[str, Any]]:
     rows = []
@@ -179,7 +185,9 @@ def _assignment_rows(
     return rows
 
 
-def audit_roles(roles: Sequence[tuple[RoleAssignment, Role | None]]) -> list[dict[str, Any]]:
+def audit_roles(
+    roles: Sequence[tuple[AssignmentFields, RoleFields | None]],
+) -> list[dict[str, Any]]:
     return [
         _audit_role(
             role.slug if role is not None else ra.role_key,
@@ -319,10 +327,10 @@ async def replace_group_roles(
         now=now,
         audit=audit,
     )
-    # What the statement wrote, set without marking the object dirty (no second UPDATE).
-    set_committed_value(membership, "updated_at", now)
     after = [(ra, resolved[spec.role]) for ra, spec in zip(stored, specs, strict=True)]
-    return GroupMembershipView(membership=membership, group=group, roles=after)
+    # The insert statement touched the membership's updated_at too.
+    touched = dataclasses.replace(membership, updated_at=now)
+    return GroupMembershipView(membership=touched, group=group, roles=after)
 
 
 async def add_group_to_project(

@@ -6,8 +6,8 @@ import datetime as dt
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, cast
+from dataclasses import dataclass, fields
+from typing import Any, Protocol, cast
 
 from sqlalchemy import (
     ARRAY,
@@ -30,17 +30,116 @@ from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rolegate.db_direct import DirectStatement
 from rolegate.rbac import repository
 from rolegate.rbac.models import Group, ProjectMembership, Role, RoleAssignment
+
+
+class MembershipFields(Protocol):
+    """What a view needs of a project membership (an ORM row or a :class:`MembershipRow`)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def created_at(self) -> dt.datetime: ...
+    @property
+    def updated_at(self) -> dt.datetime: ...
+
+
+class GroupFields(Protocol):
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def slug(self) -> str: ...
+
+
+class RoleFields(Protocol):
+    """A custom role: its id, slug and rules."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def slug(self) -> str: ...
+    @property
+    def permissions(self) -> list[dict[str, Any]]: ...
+
+
+class AssignmentFields(Protocol):
+    """A stored Infisical project role row."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def role_key(self) -> str: ...
+    @property
+    def role_id(self) -> uuid.UUID | None: ...
+    @property
+    def project_membership_id(self) -> uuid.UUID | None: ...
+    @property
+    def is_temporary(self) -> bool: ...
+    @property
+    def temporary_mode(self) -> str | None: ...
+    @property
+    def temporary_range(self) -> str | None: ...
+    @property
+    def starts_at(self) -> dt.datetime | None: ...
+    @property
+    def ends_at(self) -> dt.datetime | None: ...
+    @property
+    def created_at(self) -> dt.datetime: ...
+    @property
+    def updated_at(self) -> dt.datetime: ...
 
 
 @dataclass(frozen=True, slots=True)
 class GroupMembershipView:
     """A group's membership in a project with its Infisical role rows, in order."""
 
-    membership: ProjectMembership
-    group: Group
-    roles: list[tuple[RoleAssignment, Role | None]]
+    membership: MembershipFields
+    group: GroupFields
+    roles: Sequence[tuple[AssignmentFields, RoleFields | None]]
+
+
+# Endpoint A's statements come back as plain rows, not ORM objects: building and
+# tracking ORM instances was a measurable share of a PATCH (bench/README.md).
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipRow:
+    id: uuid.UUID
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRow:
+    id: uuid.UUID
+    name: str
+    slug: str
+
+
+@dataclass(frozen=True, slots=True)
+class RoleRow:
+    id: uuid.UUID
+    slug: str
+    permissions: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class AssignmentRow:
+    id: uuid.UUID
+    role_key: str
+    role_id: uuid.UUID | None
+    project_membership_id: uuid.UUID | None
+    is_temporary: bool
+    temporary_mode: str | None
+    temporary_range: str | None
+    starts_at: dt.datetime | None
+    ends_at: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
 
 
 async def lock_group_membership(
@@ -63,30 +162,45 @@ async def lock_group_membership(
 
 @dataclass(frozen=True, slots=True)
 class LockedMembership:
-    membership: ProjectMembership
-    group: Group
-    custom_roles: dict[str, Role]  # the project's custom roles among the slugs asked for
+    membership: MembershipRow
+    group: GroupRow
+    custom_roles: dict[str, RoleRow]  # the project's custom roles among the slugs asked for
 
 
-# Built once with named parameters (see the writes below); ``= ANY(:role_slugs)`` takes
-# any number of slugs in one statement text, and none (an empty array) matches no role.
-_LOCK_MEMBERSHIP_AND_ROLES = (
-    select(ProjectMembership, Group, Role)
-    .join(Group, Group.id == ProjectMembership.group_id)
+_pm = cast(Table, ProjectMembership.__table__)
+_groups = cast(Table, Group.__table__)
+_roles = cast(Table, Role.__table__)
+
+# Built once with named parameters; ``= ANY(:role_slugs)`` takes any number of slugs in
+# one statement text, and none (an empty array) matches no role.
+_LOCK_MEMBERSHIP_AND_ROLES = DirectStatement(
+    select(
+        _pm.c.id,
+        _pm.c.created_at,
+        _pm.c.updated_at,
+        _groups.c.id.label("group_id"),
+        _groups.c.name.label("group_name"),
+        _groups.c.slug.label("group_slug"),
+        _roles.c.id.label("role_id"),
+        _roles.c.slug.label("role_slug"),
+        _roles.c.permissions.label("role_permissions"),
+    )
+    .select_from(_pm)
+    .join(_groups, _groups.c.id == _pm.c.group_id)
     .outerjoin(
-        Role,
+        _roles,
         and_(
-            Role.scope == "project",
-            Role.project_id == bindparam("project_id"),
-            Role.slug == any_(bindparam("role_slugs", type_=ARRAY(String))),
+            _roles.c.scope == "project",
+            _roles.c.project_id == bindparam("project_id"),
+            _roles.c.slug == any_(bindparam("role_slugs", type_=ARRAY(String))),
         ),
     )
     .where(
-        ProjectMembership.project_id == bindparam("project_id"),
-        ProjectMembership.group_id == bindparam("group_id"),
-        Group.org_id == bindparam("org_id"),
+        _pm.c.project_id == bindparam("project_id"),
+        _pm.c.group_id == bindparam("group_id"),
+        _groups.c.org_id == bindparam("org_id"),
     )
-    .with_for_update(of=ProjectMembership)
+    .with_for_update(of=_pm)
 )
 
 
@@ -108,11 +222,19 @@ async def lock_membership_and_roles(
         "org_id": org_id,
         "role_slugs": list(role_slugs),
     }
-    rows = (await session.execute(_LOCK_MEMBERSHIP_AND_ROLES, params)).all()
+    rows = await _LOCK_MEMBERSHIP_AND_ROLES.fetch(session, params)
     if not rows:
         return None
-    custom = {role.slug: role for _, _, role in rows if role is not None}
-    return LockedMembership(membership=rows[0][0], group=rows[0][1], custom_roles=custom)
+    first = rows[0]
+    return LockedMembership(
+        membership=MembershipRow(first["id"], first["created_at"], first["updated_at"]),
+        group=GroupRow(first["group_id"], first["group_name"], first["group_slug"]),
+        custom_roles={
+            row["role_slug"]: RoleRow(row["role_id"], row["role_slug"], row["role_permissions"])
+            for row in rows
+            if row["role_id"] is not None
+        },
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,8 +253,6 @@ class HeldRole:
 # The hot path's two writes are built once, with named parameters: constructing and
 # cache-keying ORM statements per request cost more Python than the round trips saved.
 _ra = cast(Table, RoleAssignment.__table__)
-_roles = cast(Table, Role.__table__)
-_pm = cast(Table, ProjectMembership.__table__)
 
 _old = (
     delete(_ra)
@@ -143,7 +263,7 @@ _old = (
     .returning(*_ra.c)
     .cte("old")
 )
-_DELETE_HELD = (
+_DELETE_HELD = DirectStatement(
     select(
         _old.c.role_key,
         _roles.c.slug.label("role_slug"),
@@ -205,14 +325,18 @@ _new = (
     .returning(*_ra.c)
     .cte("new")
 )
+# What the response needs of each inserted row, in AssignmentRow's field order.
+_RETURNED = tuple(field.name for field in fields(AssignmentRow))
 _touch = (
     update(_pm)
     .where(_pm.c.id == bindparam("membership_id"))
     .values(updated_at=bindparam("now"))
     .cte("touch")
 )
-_INSERT_NEW = (
-    select(*_new.c).add_cte(_touch, repository.AUDIT_INSERT.cte("audit")).order_by(_new.c.position)
+_INSERT_NEW = DirectStatement(
+    select(*(_new.c[name] for name in _RETURNED))
+    .add_cte(_touch, repository.AUDIT_INSERT.cte("audit"))
+    .order_by(_new.c.position)
 )
 
 
@@ -223,7 +347,7 @@ async def delete_group_roles(session: AsyncSession, membership_id: uuid.UUID) ->
     select of the current rows followed by a delete. Runs after the membership lock, so it
     sees every committed change to the rows.
     """
-    rows = await session.execute(_DELETE_HELD, {"membership_id": membership_id})
+    rows = await _DELETE_HELD.fetch(session, {"membership_id": membership_id})
     return [HeldRole(*row) for row in rows]
 
 
@@ -236,7 +360,7 @@ async def insert_group_roles(
     rows: list[dict[str, Any]],
     now: dt.datetime,
     audit: dict[str, Any],
-) -> list[RoleAssignment]:
+) -> list[AssignmentRow]:
     """Insert the new role rows, touch the membership and write the audit event at once.
 
     One statement: the insert returns the rows as stored (no re-select), and the
@@ -246,9 +370,8 @@ async def insert_group_roles(
     params: dict[str, Any] = {f"{name}s": [row[name] for row in rows] for name in _ARRAYS}
     params |= {"org_id": org_id, "membership_id": membership_id, "actor": actor, "now": now}
     params |= audit
-    stored = await session.execute(_INSERT_NEW, params)
-    # Plain objects for the response: not added to the session, never flushed.
-    return [RoleAssignment(**row._mapping) for row in stored]
+    stored = await _INSERT_NEW.fetch(session, params)
+    return [AssignmentRow(*row) for row in stored]
 
 
 async def group_roles(

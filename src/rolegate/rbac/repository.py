@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -205,16 +205,18 @@ def project_rule_sources_query(
     return union_all(*parts)
 
 
-def rule_source_from_row(row: Any) -> RuleSource:
+def rule_source_from_row(row: Mapping[Any, Any]) -> RuleSource:
+    """A row with :func:`project_rule_sources_query`'s columns (``Row._mapping`` or an
+    asyncpg record)."""
     return RuleSource(
-        source=row.source,
-        source_id=row.source_id,
-        role_key=row.role_key,
-        role_slug=row.role_slug,
-        group_id=row.group_id,
-        permissions=row.permissions,
-        starts_at=row.starts_at,
-        ends_at=row.ends_at,
+        source=row["source"],
+        source_id=row["source_id"],
+        role_key=row["role_key"],
+        role_slug=row["role_slug"],
+        group_id=row["group_id"],
+        permissions=row["permissions"],
+        starts_at=row["starts_at"],
+        ends_at=row["ends_at"],
     )
 
 
@@ -234,7 +236,7 @@ async def load_project_rule_sources(
         kind=kind, principal_id=principal_id, project_id=project_id, now=now
     )
     rows = (await session.execute(stmt)).all()
-    return [rule_source_from_row(row) for row in rows]
+    return [rule_source_from_row(row._mapping) for row in rows]
 
 
 # --- access tokens -------------------------------------------------------------------

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from rolegate.api.infisical import schemas as s
-from rolegate.rbac.models import Role, RoleAssignment
 from rolegate.rbac.project_groups import ProjectRoleSpec
-from rolegate.rbac.project_groups_repository import GroupMembershipView
+from rolegate.rbac.project_groups_repository import (
+    AssignmentFields,
+    GroupMembershipView,
+    RoleFields,
+)
 
 
-def role_row(assignment: RoleAssignment, role: Role | None) -> s.ProjectRoleRow:
+def role_row(assignment: AssignmentFields, role: RoleFields | None) -> s.ProjectRoleRow:
     assert assignment.project_membership_id is not None  # noqa: S101 - project rows only
     return s.ProjectRoleRow(
         id=assignment.id,
