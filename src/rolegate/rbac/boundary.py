@@ -121,18 +121,28 @@ def _slices(conditions: Conditions | None) -> list[Conditions | None]:
 
 def _covered(
     subject: str,
-    action: str,
     conditions: Conditions | None,
-    allows: Sequence[Rule],
-    denies: Sequence[Rule],
+    relevant_allows: Sequence[Rule],
+    relevant_denies: Sequence[Rule],
 ) -> bool:
-    relevant_allows = [r for r in allows if r.subject == subject and action in r.actions]
-    relevant_denies = [r for r in denies if r.subject == subject and action in r.actions]
+    """The allows and denies given are the actor's rules for this subject and action."""
     return all(
         any(_conditions_within(part, r.conditions, subject) for r in relevant_allows)
         and not any(_may_overlap(d.conditions, part, subject) for d in relevant_denies)
         for part in _slices(conditions)
     )
+
+
+_NO_RULES: Final[tuple[Rule, ...]] = ()
+
+
+def _by_subject_action(rules: Iterable[Rule]) -> dict[tuple[str, str], list[Rule]]:
+    """Index rules by (subject, action): a grant checks dozens of pairs against them."""
+    index: dict[tuple[str, str], list[Rule]] = {}
+    for rule in rules:
+        for action in rule.actions:
+            index.setdefault((rule.subject, action), []).append(rule)
+    return index
 
 
 def missing_permissions(
@@ -148,14 +158,17 @@ def missing_permissions(
     what the actor holds; they need no covering.
     """
     actor = list(actor_rules)
-    allows = [rule for rule in actor if not rule.inverted]
-    denies = [rule for rule in actor if rule.inverted]
+    allows = _by_subject_action(rule for rule in actor if not rule.inverted)
+    denies = _by_subject_action(rule for rule in actor if rule.inverted)
     missing: list[dict[str, Any]] = []
     for rule in requested_rules:
         if rule.inverted:
             continue
         for action in rule.actions:
-            if _covered(rule.subject, action, rule.conditions, allows, denies):
+            key = (rule.subject, action)
+            relevant_allows = allows.get(key, _NO_RULES)
+            relevant_denies = denies.get(key, _NO_RULES)
+            if _covered(rule.subject, rule.conditions, relevant_allows, relevant_denies):
                 continue
             entry: dict[str, Any] = {"subject": rule.subject, "action": action}
             if rule.conditions:
