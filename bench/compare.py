@@ -1,10 +1,11 @@
 """Measure several revisions of rolegate in one sitting, interleaved, at one load point.
 
     .venv/bin/python bench/compare.py 01f957d 3fa4220 HEAD [--rounds 2] [--seconds 10]
+        [--endpoint A]
 
 Each revision's tree is exported (``git archive``) to a temp dir and served from there by
 the current harness (``run.py --source``), so every revision is measured with the same
-harness, data set and pgbench replay of its own SQL. Rounds are interleaved (A B C A B C)
+harness, data set and pgbench replay of its own SQL. Rounds are interleaved (r1 r2 r1 r2)
 so that drifting background load hits every revision alike. Prints the ratio
 rolegate/pgbench per revision and round; the median is what bench/README.md records.
 """
@@ -43,6 +44,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--endpoint", default="A", help="the one endpoint to compare (A-E)")
     args = parser.parse_args()
     results: dict[str, list[dict[str, float]]] = {rev: [] for rev in args.revs}
     with tempfile.TemporaryDirectory(prefix="rolegate-compare-") as tmp:
@@ -61,6 +63,8 @@ def main() -> int:
                         "--seconds",
                         str(args.seconds),
                         "--no-scale-out",
+                        "--endpoints",
+                        args.endpoint,
                         "--label",
                         label,
                     ],
@@ -84,7 +88,7 @@ def main() -> int:
                     "p99": row["p99_ms"],
                     "rss": row["rss_mb_per_worker"],
                     "cold": data["cold_start_seconds"],
-                    "statements": max(data["endpoints"]["A"]["statements_per_request"]),
+                    "statements": max(data["endpoints"][args.endpoint]["statements_per_request"]),
                     "busy": data["background_busy"],
                 }
                 results[rev].append(point)

@@ -26,7 +26,7 @@ class Size:
     users: int = 200
     groups_per_project: int = 8  # memberships: projects * groups_per_project targets
     identities_per_project: int = 8
-    templates: int = 10
+    templates: int = 64  # endpoint C's targets: one per request slot, as for the others
     services: int = 5
 
 
@@ -34,12 +34,32 @@ class Size:
 class Dataset:
     seed: dict[str, Any]
     org_id: str
-    admin_identity_id: str
+    admin_identity_id: str  # the Infisical actor (org admin, admin of every project)
+    owner_email: str  # the CSP and ctrl-hub actor (org_owner)
     # (project_id, group_id) of every group membership: the endpoint-A targets.
     project_groups: list[tuple[str, str]] = field(default_factory=list)
+    # (project_slug, identity_id) of every bot membership, each with PRIVILEGE_SLUG: B.
+    identity_privileges: list[tuple[str, str]] = field(default_factory=list)
+    template_ids: list[str] = field(default_factory=list)  # C
+    group_ids: list[str] = field(default_factory=list)  # D and E
+    service_ids: list[str] = field(default_factory=list)  # service i declares SERVICE_ROLES
 
 
-CUSTOM_ROLES = [
+PRIVILEGE_SLUG = "bench-privilege"
+# Role names every service definition declares: service{i}:admin, service{i}:user.
+SERVICE_ROLES = ("admin", "user")
+
+
+# The rule every bot's additional privilege starts with (endpoint B then alternates two sets).
+DEV_READ = [
+    {
+        "subject": "secrets",
+        "action": ["read"],
+        "conditions": {"environment": "dev", "secretPath": {"$glob": "/"}},
+    }
+]
+
+CUSTOM_ROLES: list[dict[str, Any]] = [
     {
         "slug": "secret-reader",
         "name": "Secret Reader",
@@ -66,6 +86,7 @@ def build(size: Size | None = None) -> Dataset:
     size = size or Size()
     org_id = pinned("org", 0)
     admin_id = pinned("identity", 0)
+    owner_email = "user0@bench.test"
     users = [
         {
             "id": pinned("user", i),
@@ -101,12 +122,13 @@ def build(size: Size | None = None) -> Dataset:
         {
             "id": pinned("service", i),
             "name": f"Service {i}",
-            "roles": [f"service{i}:admin", f"service{i}:user"],
+            "roles": [f"service{i}:{role}" for role in SERVICE_ROLES],
         }
         for i in range(size.services)
     ]
     projects = []
     project_groups: list[tuple[str, str]] = []
+    identity_privileges: list[tuple[str, str]] = []
     for p in range(size.projects):
         project_id = pinned("project", p)
         member_groups = [(p * 4 + k) % size.groups for k in range(size.groups_per_project)]
@@ -124,11 +146,19 @@ def build(size: Size | None = None) -> Dataset:
                 ],
                 "identities": [
                     {"identity": "bench-admin", "roles": [{"role": "admin"}]},
-                    *({"identity": f"bot-{i}", "roles": [{"role": "member"}]} for i in member_ids),
+                    *(
+                        {
+                            "identity": f"bot-{i}",
+                            "roles": [{"role": "member"}],
+                            "privileges": [{"slug": PRIVILEGE_SLUG, "permissions": DEV_READ}],
+                        }
+                        for i in member_ids
+                    ),
                 ],
             }
         )
         project_groups += [(project_id, pinned("group", g)) for g in member_groups]
+        identity_privileges += [(f"project-{p}", pinned("identity", i)) for i in member_ids]
     templates = [
         {
             "id": pinned("template", t),
@@ -170,5 +200,13 @@ def build(size: Size | None = None) -> Dataset:
         ]
     }
     return Dataset(
-        seed=seed, org_id=org_id, admin_identity_id=admin_id, project_groups=project_groups
+        seed=seed,
+        org_id=org_id,
+        admin_identity_id=admin_id,
+        owner_email=owner_email,
+        project_groups=project_groups,
+        identity_privileges=identity_privileges,
+        template_ids=[pinned("template", t) for t in range(size.templates)],
+        group_ids=[pinned("group", g) for g in range(size.groups)],
+        service_ids=[pinned("service", i) for i in range(size.services)],
     )

@@ -8,11 +8,13 @@ variant once, and pgbench replays exactly that (see ``sqlcapture.py``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from dataset import Dataset
+from dataset import CUSTOM_ROLES, DEV_READ, PRIVILEGE_SLUG, SERVICE_ROLES, Dataset
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,24 @@ class Endpoint:
     # All request variants, in the order the load generator cycles through them.
     # At most 128 (pgbench runs one script per variant and allows 128 scripts).
     requests: Callable[[Dataset, int], list[Request]]
+    # Requests sent once before the warm-up (each must answer 2xx): they put the targets
+    # in the state the variants expect, when the seed format cannot express it.
+    setup: Callable[[Dataset, int], list[Request]] | None = None
 
+
+def spread(items: Sequence[T], targets: int) -> list[T]:
+    """Up to ``targets`` items, evenly spaced over the whole list (several projects, ...)."""
+    return list(items[:: max(1, len(items) // targets)][:targets])
+
+
+def alternate(
+    targets: Sequence[T], make: Callable[[T, int], Request], sets: int = 2
+) -> list[Request]:
+    """Every target once with each set: cycling through the list, a target alternates."""
+    return [make(target, n) for n in range(sets) for target in targets]
+
+
+# --- A: Infisical project group roles -------------------------------------------------
 
 # Endpoint A alternates two role sets on every target: a single permanent built-in role,
 # and a built-in + a custom role + a temporary role (three rows, one with a window).
@@ -51,18 +70,200 @@ ROLE_SETS: list[list[dict[str, Any]]] = [
 
 
 def project_group_requests(data: Dataset, targets: int) -> list[Request]:
-    """Each target once with each role set: visiting a target alternates its role set."""
-    # Spread targets over projects: every 8th membership is in a different project.
-    chosen = data.project_groups[:: max(1, len(data.project_groups) // targets)][:targets]
-    return [
-        Request(
-            "PATCH",
-            f"/api/v2/workspace/{project_id}/groups/{group_id}",
-            {"roles": roles},
-        )
-        for roles in ROLE_SETS
-        for project_id, group_id in chosen
-    ]
+    # Memberships are listed project by project: spreading them spans the projects.
+    def make(target: tuple[str, str], n: int) -> Request:
+        project_id, group_id = target
+        path = f"/api/v2/workspace/{project_id}/groups/{group_id}"
+        return Request("PATCH", path, {"roles": ROLE_SETS[n]})
+
+    return alternate(spread(data.project_groups, targets), make)
+
+
+# --- B: Infisical identity additional privileges --------------------------------------
+
+# Endpoint B alternates the privilege's rules and window: one permanent rule (dev, read),
+# and two rules (prod read+edit, environments read) inside a temporary window.
+PRIVILEGE_SETS: list[dict[str, Any]] = [
+    {"permissions": DEV_READ, "isTemporary": False},
+    {
+        "permissions": [
+            {
+                "subject": "secrets",
+                "action": ["read", "edit"],
+                "conditions": {"environment": "prod"},
+            },
+            {"subject": "environments", "action": ["read"]},
+        ],
+        "isTemporary": True,
+        "temporaryMode": "relative",
+        "temporaryRange": "1h",
+        "temporaryAccessStartTime": "2030-01-01T00:00:00Z",
+    },
+]
+
+
+def identity_privilege_requests(data: Dataset, targets: int) -> list[Request]:
+    def make(target: tuple[str, str], n: int) -> Request:
+        project_slug, identity_id = target
+        body = {
+            "privilegeSlug": PRIVILEGE_SLUG,
+            "identityId": identity_id,
+            "projectSlug": project_slug,
+            "privilegeDetails": PRIVILEGE_SETS[n],
+        }
+        return Request("PATCH", "/api/v1/additional-privilege/identity", body)
+
+    return alternate(spread(data.identity_privileges, targets), make)
+
+
+# --- C: Infisical project templates -----------------------------------------------------
+
+_RELEASE_MANAGER = {
+    "name": "Release Manager",
+    "slug": "release-manager",
+    "permissions": CUSTOM_ROLES[1]["permissions"],
+}
+_SECRET_READER = {
+    "name": "Secret Reader",
+    "slug": "secret-reader",
+    "permissions": CUSTOM_ROLES[0]["permissions"],
+}
+_ENVIRONMENTS = [("Development", "dev"), ("Staging", "staging"), ("Production", "prod")]
+
+# Endpoint C alternates description, roles and environments (the name stays: renaming
+# would only add the uniqueness check): one role and two environments, two roles and three.
+TEMPLATE_SETS: list[dict[str, Any]] = [
+    {
+        "description": "Benchmark template, one role",
+        "roles": [_RELEASE_MANAGER],
+        "environments": [
+            {"name": name, "slug": slug, "position": i}
+            for i, (name, slug) in enumerate([_ENVIRONMENTS[0], _ENVIRONMENTS[2]], start=1)
+        ],
+    },
+    {
+        "description": "Benchmark template, two roles",
+        "roles": [_RELEASE_MANAGER, _SECRET_READER],
+        "environments": [
+            {"name": name, "slug": slug, "position": i}
+            for i, (name, slug) in enumerate(_ENVIRONMENTS, start=1)
+        ],
+    },
+]
+
+
+def project_template_requests(data: Dataset, targets: int) -> list[Request]:
+    def make(template_id: str, n: int) -> Request:
+        return Request("PATCH", f"/api/v1/project-templates/{template_id}", TEMPLATE_SETS[n])
+
+    return alternate(spread(data.template_ids, targets), make)
+
+
+# --- D: VMware CSP group roles ----------------------------------------------------------
+
+# Far enough ahead that no run outlives it (2033-05-18).
+EXPIRES_AT = 2_000_000_000
+
+
+def _service(data: Dataset, index: int) -> tuple[str, str]:
+    """The service definition a target group's service section names, and its user role."""
+    n = index % len(data.service_ids)
+    return data.service_ids[n], f"service{n}:{SERVICE_ROLES[1]}"
+
+
+def csp_group_roles_setup(data: Dataset, targets: int) -> list[Request]:
+    """Each target group gets the three roles the variants then update."""
+    requests = []
+    for index, group_id in enumerate(spread(data.group_ids, targets)):
+        service_id, service_role = _service(data, index)
+        body = {
+            "organizationRoles": {"rolesToAdd": [{"name": "developer"}]},
+            "customRoles": {"rolesToAdd": [{"name": "auditor"}]},
+            "serviceRoles": [
+                {"serviceDefinitionId": service_id, "rolesToAdd": [{"name": service_role}]}
+            ],
+        }
+        requests.append(Request("PATCH", _csp_path(data, group_id), body))
+    return requests
+
+
+def _csp_path(data: Dataset, group_id: str) -> str:
+    return f"/csp/gateway/am/api/orgs/{data.org_id}/groups/{group_id}/roles"
+
+
+def csp_group_roles_requests(data: Dataset, targets: int) -> list[Request]:
+    """Endpoint D changes an organization, a custom and a service role of the group in each
+    request: set 0 makes all three permanent and resource-free, set 1 gives them an expiry
+    (and the service role a resource) and notifies the group's members (outbox rows).
+
+    Updates, not add/remove: pgbench replays the captured scripts in random order, and a
+    captured remove deletes rows by their id, so replayed add/remove pairs would pile rows
+    up on the group during the pgbench run (and make its ceiling slower than rolegate's
+    work). The roles are put on the groups by ``csp_group_roles_setup``.
+    """
+    indexed = list(enumerate(spread(data.group_ids, targets)))
+
+    def make(target: tuple[int, str], n: int) -> Request:
+        index, group_id = target
+        service_id, service_role = _service(data, index)
+        expiry = {"expiresAt": EXPIRES_AT if n else None}
+        body = {
+            "organizationRoles": {"rolesToAdd": [{"name": "developer", **expiry}]},
+            "customRoles": {"rolesToUpdate": [{"name": "auditor", **expiry}]},
+            "serviceRoles": [
+                {
+                    "serviceDefinitionId": service_id,
+                    "rolesToUpdate": [
+                        {
+                            "name": service_role,
+                            "resource": f"/bench/{index}" if n else None,
+                            **expiry,
+                        }
+                    ],
+                }
+            ],
+            "notifyUsersInGroups": bool(n),
+        }
+        return Request("PATCH", _csp_path(data, group_id), body)
+
+    return alternate(indexed, make)
+
+
+# --- E: ctrl-hub role groups ------------------------------------------------------------
+
+# Endpoint E alternates description and the whole binding list: one unconditional fixed
+# role, or that role under a condition plus an org custom role.
+BINDING_SETS: list[dict[str, Any]] = [
+    {"description": "Benchmark group, one binding", "bindings": [{"role": "developer"}]},
+    {
+        "description": "Benchmark group, two bindings",
+        "bindings": [
+            {
+                "role": "developer",
+                "condition": {
+                    "gate": "AND",
+                    "rules": [
+                        {
+                            "type": "user",
+                            "operator": "has_value",
+                            "key": "email_domain",
+                            "value": "bench.test",
+                        }
+                    ],
+                },
+            },
+            {"role": "auditor"},
+        ],
+    },
+]
+
+
+def role_group_requests(data: Dataset, targets: int) -> list[Request]:
+    def make(group_id: str, n: int) -> Request:
+        body = {"data": {"type": "groups", "id": group_id, "attributes": BINDING_SETS[n]}}
+        return Request("PATCH", f"/v3/orgs/{data.org_id}/iam/groups/{group_id}", body)
+
+    return alternate(spread(data.group_ids, targets), make)
 
 
 ENDPOINTS: list[Endpoint] = [
@@ -71,5 +272,30 @@ ENDPOINTS: list[Endpoint] = [
         title="PATCH /api/v2/workspace/{projectId}/groups/{groupId}",
         auth="infisical",
         requests=project_group_requests,
+    ),
+    Endpoint(
+        key="B",
+        title="PATCH /api/v1/additional-privilege/identity",
+        auth="infisical",
+        requests=identity_privilege_requests,
+    ),
+    Endpoint(
+        key="C",
+        title="PATCH /api/v1/project-templates/{templateId}",
+        auth="infisical",
+        requests=project_template_requests,
+    ),
+    Endpoint(
+        key="D",
+        title="PATCH /csp/gateway/am/api/orgs/{orgId}/groups/{groupId}/roles",
+        auth="csp",
+        requests=csp_group_roles_requests,
+        setup=csp_group_roles_setup,
+    ),
+    Endpoint(
+        key="E",
+        title="PATCH /v3/orgs/{org_id}/iam/groups/{group_id}",
+        auth="ctrlhub",
+        requests=role_group_requests,
     ),
 ]

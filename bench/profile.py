@@ -116,6 +116,8 @@ def main() -> int:
         run.sh([run.rolegate_bin(), "seed", str(seed_file)], env)
         server = procs.start_server(run.rolegate_bin(), env, 1, work / "serve.log")
         headers = run.mint_credentials(endpoint.auth, data, env)
+        for request in endpoint.setup(data, run.TARGETS) if endpoint.setup else []:
+            run.send(server.base, request, headers)
         script = loadgen.write_script(
             work / "load.lua", endpoint.requests(data, run.TARGETS), headers
         )

@@ -30,6 +30,12 @@ CONNECTION_SETUP = (
     "show standard_conforming_strings",
 )
 
+# asyncpg's type introspection: the first time a connection meets a type it has no codec
+# for yet (the arrays of endpoint A's unnest insert), it turns JIT off, reads pg_type and
+# turns JIT back on, inside whatever transaction is open. Once per connection and type,
+# like the setup above: a request captured on a fresh connection must not replay it.
+INTROSPECTION = re.compile(r"typeinfo_tree|set_config\('jit'")
+
 LOG_SETTINGS = (
     "ALTER SYSTEM SET log_line_prefix = '%m [%p] %a: ';"
     "ALTER SYSTEM SET log_parameter_max_length = -1;"
@@ -109,7 +115,9 @@ def _primary_key_placeholders(sql: str) -> set[int]:
 
 
 def _top_level_split(values: str) -> list[str]:
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for char in values:
         if char == "," and depth == 0:
             parts.append("".join(current))
@@ -156,15 +164,18 @@ def _keyword(stmt: Statement) -> str:
 def split_requests(statements: list[Statement]) -> list[list[Statement]]:
     """One list per request: on each connection, everything up to and including a COMMIT.
 
-    Connection-setup blocks (BEGIN, the dialect's version probes, ROLLBACK) are dropped:
-    they run once per pooled connection, not per request. A transaction whose BEGIN was
-    not logged (it was in flight when logging started) is dropped too.
+    Connection-setup blocks (BEGIN, the dialect's version probes, ROLLBACK) and asyncpg's
+    type introspection are dropped: they run once per pooled connection, not per request.
+    A transaction whose BEGIN was not logged (it was in flight when logging started) is
+    dropped too.
     """
     requests: list[tuple[int, list[Statement]]] = []  # (position of first statement, txn)
     current: dict[int, list[Statement]] = {}
     block: dict[int, list[Statement]] = {}
     first: dict[int, int] = {}
     for index, stmt in enumerate(statements):
+        if INTROSPECTION.search(stmt.sql):
+            continue
         kw = _keyword(stmt)
         first.setdefault(stmt.pid, index)
         pending = block.setdefault(stmt.pid, [])
