@@ -21,8 +21,8 @@ from rolegate.rbac.durations import InvalidDurationError, parse_ms_duration
 
 def format_timestamp(value: dt.datetime) -> str:
     """UTC, milliseconds, ``Z``: ``2023-11-07T05:31:56.000Z`` (what Infisical returns)."""
-    utc = value.astimezone(dt.UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    # isoformat is several times faster than strftime; a UTC value ends in "+00:00".
+    return value.astimezone(dt.UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 Timestamp = Annotated[dt.datetime, PlainSerializer(format_timestamp, return_type=str)]

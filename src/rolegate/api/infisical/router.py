@@ -90,8 +90,10 @@ async def update_project_group(
         before_write=write.precondition(_membership_response),
         access=who.access,
     )
-    write.set_etag(_membership_response(view))
-    return s.UpdateProjectGroupResponse(roles=[mapping.role_row(ra, r) for ra, r in view.roles])
+    membership = mapping.group_membership(view)
+    write.set_etag(s.GroupMembershipResponse(groupMembership=membership))
+    # The same role rows as the GET's (and the ETag's), built once.
+    return s.UpdateProjectGroupResponse(roles=membership.roles)
 
 
 @router.get(GROUP_PATH, summary="Get a group's membership in a project", dependencies=[READ_ETAG])
