@@ -17,11 +17,8 @@ import typer
 from rolegate.api.metrics import prepare_multiprocess_metrics
 from rolegate.cli_explain import explain_command
 from rolegate.config import get_settings
-from rolegate.rbac import auth_service, csp_auth, session_tokens
 from rolegate.rbac.durations import InvalidDurationError, parse_ms_duration
-from rolegate.rbac.errors import IdentityNotFoundError, NotFoundError
 from rolegate.runtime import Runtime, run
-from rolegate.seed.loader import SeedError, load_seed, read_seed_file
 
 app = typer.Typer(
     help="rolegate: Infisical, VMware CSP and ctrl-hub role APIs over one PostgreSQL store.",
@@ -39,9 +36,20 @@ def demo_seed_path() -> Path:
     return Path(str(resources.files("rolegate") / "demo" / "seed.yaml"))
 
 
+class _SeedFailedError(Exception):
+    """A seed file that could not be loaded (nothing was written)."""
+
+
 def _seed(runtime: Runtime, path: Path) -> dict[str, int]:
-    seed = read_seed_file(path)
-    return run(runtime.in_transaction(lambda session: load_seed(session, seed)))
+    # Imported here, like the services below: `rolegate serve` imports this module, and
+    # its start to /readyz is timed (docs/performance.md).
+    from rolegate.seed.loader import SeedError, load_seed, read_seed_file
+
+    try:
+        seed = read_seed_file(path)
+        return run(runtime.in_transaction(lambda session: load_seed(session, seed)))
+    except SeedError as exc:
+        raise _SeedFailedError(str(exc)) from exc
 
 
 def _exit_after_shutdown(signum: int, frame: FrameType | None) -> None:
@@ -68,7 +76,7 @@ def seed(
     run(runtime.migrate())
     try:
         counts = _seed(runtime, path)
-    except SeedError as exc:
+    except _SeedFailedError as exc:
         typer.echo(f"seed failed, nothing was written: {exc}", err=True)
         raise typer.Exit(code=1) from exc
     typer.echo("seeded: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
@@ -97,7 +105,7 @@ def serve(
     for path in ([demo_seed_path()] if demo else []) + ([seed_file] if seed_file else []):
         try:
             counts = _seed(runtime, path)
-        except SeedError as exc:
+        except _SeedFailedError as exc:
             typer.echo(f"seed failed, nothing was written: {exc}", err=True)
             raise typer.Exit(code=1) from exc
         typer.echo(f"seeded {path.name}: {sum(counts.values())} rows", err=True)
@@ -135,6 +143,8 @@ def token_infisical(
     runtime = Runtime(settings)
     run(runtime.migrate())
     from rolegate.main import token_codec  # the whole API: only the token commands need it
+    from rolegate.rbac import auth_service
+    from rolegate.rbac.errors import IdentityNotFoundError
 
     codec = token_codec(settings)
     try:
@@ -176,6 +186,9 @@ def token_ctrlhub(
         except InvalidDurationError as exc:
             typer.echo(f"--ttl: {exc}", err=True)
             raise typer.Exit(code=2) from exc
+    from rolegate.rbac import session_tokens
+    from rolegate.rbac.errors import NotFoundError
+
     runtime = Runtime(settings)
     run(runtime.migrate())
     try:
@@ -204,6 +217,7 @@ def token_csp(
     runtime = Runtime(settings)
     run(runtime.migrate())
     from rolegate.main import token_codec  # the whole API: only the token commands need it
+    from rolegate.rbac import csp_auth
 
     codec = token_codec(settings)
     try:

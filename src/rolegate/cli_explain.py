@@ -11,11 +11,11 @@ import typer
 
 from rolegate.config import get_settings
 from rolegate.rbac.errors import InvalidInputError, RbacError
-from rolegate.rbac.permissions import Rule, unpack
 from rolegate.runtime import Runtime, run
 
 if TYPE_CHECKING:
     from rolegate.rbac import explain as ex
+    from rolegate.rbac.permissions import Rule
 
 # The API's mapping (FastAPI, pydantic models) and the explain service are imported when
 # the command runs: ``rolegate serve`` imports this module too, and its start is timed.
@@ -24,6 +24,8 @@ HEADERS = ("RULE", "SOURCE", "WINDOW", "ACTIVE", "OVERRIDDEN")
 
 
 def describe_rule(rule: Rule) -> str:
+    from rolegate.rbac.permissions import unpack
+
     text = f"{'deny' if rule.inverted else 'allow'} {','.join(rule.actions)} {rule.subject}"
     conditions = unpack(rule).get("conditions")
     if conditions:
