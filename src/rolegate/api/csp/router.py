@@ -1,23 +1,22 @@
-"""CSP routes: API-token exchange, group roles (endpoint D) and groups."""
+"""CSP routes: group roles (endpoint D) and groups."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolegate.api.csp import mapping
 from rolegate.api.csp import schemas as s
-from rolegate.api.csp.auth import PUBLIC, CspRoute, CurrentActor
+from rolegate.api.csp.auth import CspRoute, CurrentActor
 from rolegate.api.csp.errors import CspErrorResponse
 from rolegate.api.routing import error_responses, get_session
 from rolegate.api.safe_update import READ_ETAG, SafeWrite
-from rolegate.config import Settings
-from rolegate.rbac import csp_auth, csp_group_roles, csp_groups
+from rolegate.api.security_schemes import CSP_AUTH
+from rolegate.rbac import csp_group_roles, csp_groups
 from rolegate.rbac.errors import InvalidInputError
-from rolegate.rbac.tokens import TokenCodec
 
 Session = Annotated[AsyncSession, Depends(get_session)]
 
@@ -28,53 +27,12 @@ router = APIRouter(
     route_class=CspRoute,
     tags=["VMware CSP"],
     responses=error_responses(CspErrorResponse, 400, 401, 403, 404, 409, 500, 503),
+    dependencies=CSP_AUTH,
 )
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-@router.post(
-    "/auth/api-tokens/authorize",
-    openapi_extra=PUBLIC,
-    summary="Exchange an API token for an access token",
-)
-async def authorize(
-    request: Request,
-    session: Session,
-    api_token: Annotated[str | None, Form(max_length=4096)] = None,
-    refresh_token_form: Annotated[
-        str | None, Form(alias="refresh_token", max_length=4096, deprecated=True)
-    ] = None,
-    refresh_token_query: Annotated[
-        str | None, Query(alias="refresh_token", max_length=4096, deprecated=True)
-    ] = None,
-) -> s.TokenResponse:
-    token = api_token or refresh_token_form or refresh_token_query
-    if not token:
-        raise InvalidInputError(
-            [
-                {
-                    "code": "missing",
-                    "message": "invalid_request: api_token is required"
-                    " (form field api_token, or the deprecated refresh_token)",
-                    "path": ["api_token"],
-                }
-            ]
-        )
-    settings: Settings = request.app.state.settings
-    codec: TokenCodec = request.app.state.tokens
-    grant = await csp_auth.exchange_api_token(
-        session, codec, token, ttl=settings.auth.csp_token_ttl, now=_now()
-    )
-    return s.TokenResponse(
-        access_token=grant.access_token,
-        expires_in=grant.expires_in,
-        id_token=grant.id_token,
-        refresh_token=grant.refresh_token,
-        scope=grant.scope,
-    )
 
 
 GROUP_PATH = "/orgs/{orgId}/groups/{groupId}"

@@ -17,6 +17,7 @@ from rolegate.api.ctrlhub.auth import FALLBACK, CtrlHubRoute, CurrentActor
 from rolegate.api.ctrlhub.errors import MEDIA_TYPE, JsonApiResponse
 from rolegate.api.routing import get_session
 from rolegate.api.safe_update import READ_ETAG, SafeWrite
+from rolegate.api.security_schemes import CTRLHUB_AUTH
 from rolegate.rbac import role_groups
 
 Session = Annotated[AsyncSession, Depends(get_session)]
@@ -32,6 +33,7 @@ router = APIRouter(
         # limited: generic answers of the route class, in this surface's document too.
         for code in (400, 401, 403, 404, 406, 409, 413, 415, 422, 429, 500, 503, "default")
     },
+    dependencies=CTRLHUB_AUTH,
 )
 
 

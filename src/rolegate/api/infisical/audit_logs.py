@@ -19,6 +19,7 @@ from rolegate.api.infisical.auth import CurrentActor, InfisicalRoute
 from rolegate.api.infisical.common import InfisicalModel, Timestamp
 from rolegate.api.infisical.errors import InfisicalError
 from rolegate.api.routing import error_responses, get_session
+from rolegate.api.security_schemes import INFISICAL_AUTH
 from rolegate.rbac import audit
 from rolegate.rbac.models import AuditEvent
 
@@ -26,6 +27,7 @@ router = APIRouter(
     route_class=InfisicalRoute,
     tags=["Audit"],
     responses=error_responses(InfisicalError, 400, 401, 403, 413, 422, 429, 500, 503),
+    dependencies=INFISICAL_AUTH,
 )
 
 

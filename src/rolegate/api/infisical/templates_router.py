@@ -15,6 +15,7 @@ from rolegate.api.infisical.auth import CurrentActor, InfisicalRoute
 from rolegate.api.infisical.errors import InfisicalError
 from rolegate.api.routing import error_responses, get_session
 from rolegate.api.safe_update import READ_ETAG, SafeWrite
+from rolegate.api.security_schemes import INFISICAL_AUTH
 from rolegate.rbac import projects, templates
 from rolegate.rbac.models import ProjectTemplate
 
@@ -26,6 +27,7 @@ router = APIRouter(
     route_class=InfisicalRoute,
     tags=["Infisical"],
     responses=error_responses(InfisicalError, 400, 401, 403, 404, 422, 500, 503),
+    dependencies=INFISICAL_AUTH,
 )
 
 

@@ -1,0 +1,150 @@
+"""What ``GET /openapi.json`` tells a client (Swagger UI's Authorize, a generated client),
+checked against what the server then does with a request built from it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rolegate.config import Settings
+from tests.conftest import infisical_token, seed_into
+
+ORG = "00000000-0000-4000-8000-0000000a0001"
+IDENTITY = "00000000-0000-4000-8000-0000000a0201"
+CSP_API_TOKEN = "openapi-csp-owner-api-token"
+SESSION_TOKEN = "ses-openapi-owner"
+
+WORLD: dict[str, Any] = {
+    "organizations": [
+        {
+            "id": ORG,
+            "name": "Docs",
+            "slug": "docs",
+            "users": [
+                {
+                    "email": "owner@docs.test",
+                    "org_roles": ["org_owner"],
+                    "csp_api_tokens": [CSP_API_TOKEN],
+                    "session_tokens": [SESSION_TOKEN],
+                }
+            ],
+            "identities": [{"id": IDENTITY, "name": "docs-admin", "org_role": "admin"}],
+        }
+    ]
+}
+
+SCHEMES = {
+    "infisical": [{"InfisicalBearer": []}],
+    "csp": [{"CspAuthToken": []}, {"CspBearer": []}],
+    "ctrlhub": [{"CtrlHubSessionToken": []}, {"CtrlHubBearer": []}],
+}
+PUBLIC = {
+    ("post", "/api/v1/auth/universal-auth/login"),
+    ("post", "/api/v1/auth/token/revoke"),
+    ("post", "/csp/gateway/am/api/auth/api-tokens/authorize"),
+    ("get", "/healthz"),
+    ("get", "/readyz"),
+    ("get", "/metrics"),
+}
+# One read per surface that the world's credential may make: (path in the document, URL).
+READS = {
+    "infisical": ("/api/v1/project-templates", "/api/v1/project-templates"),
+    "csp": ("/csp/gateway/am/api/orgs/{orgId}/groups", f"/csp/gateway/am/api/orgs/{ORG}/groups"),
+    "ctrlhub": ("/v3/orgs/{org_id}/iam/groups", f"/v3/orgs/{ORG}/iam/groups"),
+}
+
+
+def surface(path: str) -> str:
+    if path.startswith("/csp/"):
+        return "csp"
+    if path.startswith("/v3/"):
+        return "ctrlhub"
+    return "infisical"
+
+
+async def document(client: httpx.AsyncClient) -> dict[str, Any]:
+    response = await client.get("/openapi.json")
+    assert response.status_code == 200
+    doc: dict[str, Any] = response.json()
+    return doc
+
+
+def operations(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (method, path, operation)
+        for path, item in doc["paths"].items()
+        for method, operation in item.items()
+    ]
+
+
+async def test_every_route_that_needs_a_token_declares_its_surfaces_schemes(
+    client: httpx.AsyncClient,
+) -> None:
+    doc = await document(client)
+    for method, path, operation in operations(doc):
+        if (method, path) in PUBLIC:
+            assert "security" not in operation, (method, path)
+        else:
+            assert operation.get("security") == SCHEMES[surface(path)], (method, path)
+
+
+async def test_the_schemes_say_where_each_surface_takes_its_token(
+    client: httpx.AsyncClient,
+) -> None:
+    schemes = (await document(client))["components"]["securitySchemes"]
+    where = {
+        name: (s["type"], s.get("scheme"), s.get("in"), s.get("name"))
+        for name, s in schemes.items()
+    }
+    assert where == {
+        "InfisicalBearer": ("http", "bearer", None, None),
+        "CspAuthToken": ("apiKey", None, "header", "csp-auth-token"),
+        "CspBearer": ("http", "bearer", None, None),
+        "CtrlHubSessionToken": ("apiKey", None, "header", "X-Session-Token"),
+        "CtrlHubBearer": ("http", "bearer", None, None),
+    }
+    assert all(s["description"] for s in schemes.values())
+
+
+def credential_headers(scheme: dict[str, Any], token: str) -> dict[str, str]:
+    """What a generated client sends for a scheme of the document."""
+    if scheme["type"] == "apiKey":
+        assert scheme["in"] == "header"
+        return {scheme["name"]: token}
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+async def tokens(
+    client: httpx.AsyncClient, session: AsyncSession, settings: Settings
+) -> dict[str, str]:
+    await seed_into(session, WORLD)
+    exchanged = await client.post(
+        "/csp/gateway/am/api/auth/api-tokens/authorize", data={"api_token": CSP_API_TOKEN}
+    )
+    assert exchanged.status_code == 200, exchanged.text
+    return {
+        "infisical": await infisical_token(session, settings, IDENTITY),
+        "csp": exchanged.json()["access_token"],
+        "ctrlhub": SESSION_TOKEN,
+    }
+
+
+@pytest.mark.parametrize("name", sorted(READS))
+async def test_a_client_that_follows_each_declared_scheme_is_let_in(
+    client: httpx.AsyncClient, tokens: dict[str, str], name: str
+) -> None:
+    doc = await document(client)
+    template, url = READS[name]
+    requirements = doc["paths"][template]["get"]["security"]
+    for requirement in requirements:
+        (scheme_name,) = requirement
+        scheme = doc["components"]["securitySchemes"][scheme_name]
+        headers = credential_headers(scheme, tokens[name])
+        response = await client.get(url, headers=headers)
+        assert response.status_code == 200, (scheme_name, response.text)
+    assert (await client.get(url)).status_code == 401
