@@ -14,6 +14,7 @@ from rolegate.api.csp.auth import CspRoute, CurrentActor
 from rolegate.api.csp.errors import CspErrorResponse
 from rolegate.api.routing import error_responses, get_session
 from rolegate.api.safe_update import READ_ETAG, SafeWrite
+from rolegate.api.safe_update_openapi import READ_ETAG_RESPONSES, WRITE_ETAG_RESPONSES
 from rolegate.api.security_schemes import CSP_AUTH
 from rolegate.rbac import csp_group_roles, csp_groups
 from rolegate.rbac.errors import InvalidInputError
@@ -45,7 +46,8 @@ GROUP_PATH = "/orgs/{orgId}/groups/{groupId}"
     responses={
         200: {
             "description": "Roles updated; the body is empty. The ETag header is the one"
-            " the group's GET .../roles now shows."
+            " the group's GET .../roles now shows.",
+            **WRITE_ETAG_RESPONSES[200],
         },
         **error_responses(CspErrorResponse, 409, 412),
     },
@@ -77,6 +79,7 @@ async def update_group_roles(
     GROUP_PATH + "/roles",
     summary="Get the roles of a group (Organization Owner or Administrator)",
     dependencies=[READ_ETAG],
+    responses=READ_ETAG_RESPONSES,
 )
 async def get_group_roles(
     orgId: str, groupId: str, actor: CurrentActor, session: Session
@@ -87,7 +90,12 @@ async def get_group_roles(
     return mapping.group_roles(view)
 
 
-@router.get(GROUP_PATH, summary="Get a group of an organization")
+@router.get(
+    GROUP_PATH,
+    summary="Get a group of an organization",
+    dependencies=[READ_ETAG],
+    responses=READ_ETAG_RESPONSES,
+)
 async def get_group(
     orgId: str, groupId: str, actor: CurrentActor, session: Session
 ) -> s.GroupResponse:
@@ -95,7 +103,12 @@ async def get_group(
     return mapping.group(view)
 
 
-@router.get("/orgs/{orgId}/groups", summary="List the groups of an organization (paged)")
+@router.get(
+    "/orgs/{orgId}/groups",
+    summary="List the groups of an organization (paged)",
+    dependencies=[READ_ETAG],
+    responses=READ_ETAG_RESPONSES,
+)
 async def list_groups(
     orgId: str,
     actor: CurrentActor,

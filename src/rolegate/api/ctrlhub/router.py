@@ -17,6 +17,7 @@ from rolegate.api.ctrlhub.auth import FALLBACK, CtrlHubRoute, CurrentActor
 from rolegate.api.ctrlhub.errors import MEDIA_TYPE, JsonApiResponse
 from rolegate.api.routing import get_session
 from rolegate.api.safe_update import READ_ETAG, SafeWrite
+from rolegate.api.safe_update_openapi import READ_ETAG_RESPONSES, WRITE_ETAG_RESPONSES
 from rolegate.api.security_schemes import CTRLHUB_AUTH
 from rolegate.rbac import role_groups
 
@@ -55,7 +56,10 @@ def _now() -> dt.datetime:
     GROUP,
     summary="Update a Role Group",
     openapi_extra=_body("GroupPatchRequest"),
-    responses={412: {**_ERROR, "description": "If-Match does not name the current ETag"}},
+    responses={
+        412: {**_ERROR, "description": "If-Match does not name the current ETag"},
+        **WRITE_ETAG_RESPONSES,
+    },
 )
 async def update_group(
     org_id: uuid.UUID,
@@ -80,7 +84,9 @@ async def update_group(
     return document
 
 
-@router.get(GROUP, summary="Get a Role Group", dependencies=[READ_ETAG])
+@router.get(
+    GROUP, summary="Get a Role Group", dependencies=[READ_ETAG], responses=READ_ETAG_RESPONSES
+)
 async def get_group(
     org_id: uuid.UUID, group_id: uuid.UUID, actor: CurrentActor, session: Session
 ) -> s.GroupDocument:
@@ -88,7 +94,9 @@ async def get_group(
     return documents.group_document(view)
 
 
-@router.get(GROUPS, summary="List Role Groups")
+@router.get(
+    GROUPS, summary="List Role Groups", dependencies=[READ_ETAG], responses=READ_ETAG_RESPONSES
+)
 async def list_groups(
     org_id: uuid.UUID, actor: CurrentActor, session: Session
 ) -> s.GroupListDocument:
@@ -156,7 +164,12 @@ async def replace_members(
     return documents.members_document(view)
 
 
-@router.get("/v3/roles", summary="List the role catalogue of the caller's organisation")
+@router.get(
+    "/v3/roles",
+    summary="List the role catalogue of the caller's organisation",
+    dependencies=[READ_ETAG],
+    responses=READ_ETAG_RESPONSES,
+)
 async def list_roles(actor: CurrentActor, session: Session) -> s.RolesDocument:
     return documents.roles_document(await role_groups.role_catalogue(session, actor, now=_now()))
 

@@ -15,6 +15,7 @@ from rolegate.api.infisical.auth import CurrentActorInProject, InfisicalRoute
 from rolegate.api.infisical.errors import InfisicalError
 from rolegate.api.routing import error_responses, get_session
 from rolegate.api.safe_update import READ_ETAG, SafeWrite
+from rolegate.api.safe_update_openapi import READ_ETAG_RESPONSES
 from rolegate.api.security_schemes import INFISICAL_AUTH
 from rolegate.rbac import project_groups
 from rolegate.rbac.project_groups_repository import GroupMembershipView
@@ -67,7 +68,12 @@ async def update_project_group(
     return s.UpdateProjectGroupResponse(roles=[mapping.role_row(ra, r) for ra, r in view.roles])
 
 
-@router.get(GROUP_PATH, summary="Get a group's membership in a project", dependencies=[READ_ETAG])
+@router.get(
+    GROUP_PATH,
+    summary="Get a group's membership in a project",
+    dependencies=[READ_ETAG],
+    responses=READ_ETAG_RESPONSES,
+)
 async def get_project_group(
     projectId: uuid.UUID, groupId: uuid.UUID, who: CurrentActorInProject, session: Session
 ) -> s.GroupMembershipResponse:
@@ -117,7 +123,12 @@ async def remove_project_group(
     return s.GroupMembershipResponse(groupMembership=mapping.group_membership(view))
 
 
-@router.get("/api/v2/workspace/{projectId}/groups", summary="List the groups of a project")
+@router.get(
+    "/api/v2/workspace/{projectId}/groups",
+    summary="List the groups of a project",
+    dependencies=[READ_ETAG],
+    responses=READ_ETAG_RESPONSES,
+)
 async def list_project_groups(
     projectId: uuid.UUID, who: CurrentActorInProject, session: Session
 ) -> s.GroupMembershipListResponse:
