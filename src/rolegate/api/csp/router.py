@@ -22,6 +22,7 @@ from rolegate.rbac.errors import InvalidInputError
 Session = Annotated[AsyncSession, Depends(get_session)]
 
 PREFIX = "/csp/gateway/am/api"
+MAX_PAGE_START = 2**31 - 1
 
 router = APIRouter(
     prefix=PREFIX,
@@ -113,7 +114,10 @@ async def list_groups(
     orgId: str,
     actor: CurrentActor,
     session: Session,
-    pageStart: Annotated[int, Query(ge=1, description="1-based index of the first result")] = 1,
+    pageStart: Annotated[
+        # CSP's page indexes are Java ints; past that, PostgreSQL's OFFSET overflows.
+        int, Query(ge=1, le=MAX_PAGE_START, description="1-based index of the first result")
+    ] = 1,
     pageLimit: Annotated[int, Query(ge=1, le=200, description="Results per page")] = 20,
 ) -> s.GroupsPage:
     page = await csp_groups.list_groups(
