@@ -21,6 +21,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any, TypeVar
 
 import orjson
@@ -57,18 +58,47 @@ def if_match_allows(header: str, current: str) -> bool:
     return any(tag == "*" or tag == current for tag in tags)
 
 
-def _etag_from_body(response: Response) -> None:
+def if_none_match_hits(header: str, current: str) -> bool:
+    """RFC 9110 If-None-Match with weak comparison: ``*`` or a listed tag equal to ours
+    once a ``W/`` prefix is dropped (a cache may keep our tag as weak)."""
+    tags = [tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()]
+    return any(tag == "*" or tag == current for tag in tags)
+
+
+def _not_modified(response: Response) -> None:
+    # 304 carries the validator and no content (RFC 9110 §15.4.5).
+    response.status_code = 304
+    response.body = b""
+    for name in ("content-length", "content-type"):
+        if name in response.headers:
+            del response.headers[name]
+
+
+def _etag_from_body(if_none_match: str | None, response: Response) -> None:
     if response.status_code >= 300 or "etag" in response.headers:
         return
     try:
         data = orjson.loads(bytes(response.body))
     except orjson.JSONDecodeError:
         return
-    response.headers["ETag"] = etag_for(data)
+    etag = etag_for(data)
+    response.headers["ETag"] = etag
+    if if_none_match is not None and if_none_match_hits(if_none_match, etag):
+        _not_modified(response)
 
 
-async def read_etag(request: Request) -> None:
-    attempt_state(request).on_success.append(_etag_from_body)
+async def read_etag(
+    request: Request,
+    if_none_match: Annotated[
+        str | None,
+        Header(
+            alias="If-None-Match",
+            description="Answer 304 with no body if the current ETag is listed (or `*`);"
+            " checked after authentication and authorization, like the read itself.",
+        ),
+    ] = None,
+) -> None:
+    attempt_state(request).on_success.append(partial(_etag_from_body, if_none_match))
 
 
 READ_ETAG = Depends(read_etag)

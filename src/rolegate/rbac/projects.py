@@ -30,6 +30,7 @@ from rolegate.rbac.models import (
     RoleAssignment,
 )
 from rolegate.rbac.templates import (
+    DEFAULT_TEMPLATE_ID,
     DEFAULT_TEMPLATE_NAME,
     default_environments,
     require_org_permission,
@@ -62,7 +63,7 @@ def slug_from_name(name: str) -> str:
 async def _template(
     session: AsyncSession, actor: Actor, name: str | None, now: dt.datetime
 ) -> ProjectTemplate | None:
-    if name is None or name == DEFAULT_TEMPLATE_NAME:
+    if name is None or name in (DEFAULT_TEMPLATE_NAME, str(DEFAULT_TEMPLATE_ID)):
         return None
     await require_org_permission(session, actor, "read", TEMPLATES, now)
     template = await repo.get_template_by_name(session, name, actor.org_id)

@@ -36,6 +36,10 @@ from rolegate.rbac.permissions import Ability, Rule, rules_to_json
 SUBJECT: Final = "project-templates"
 #: The name Infisical gives its built-in template (no custom roles, dev/staging/prod).
 DEFAULT_TEMPLATE_NAME: Final = "default"
+#: Infisical's fixed id for that template. It is never stored: the list shows it, and a
+#: read, update or delete by this id is a 404, as on Infisical.
+DEFAULT_TEMPLATE_ID: Final = uuid.UUID("b11b49a9-09a9-4443-916a-4246f9ff2c69")
+DEFAULT_TEMPLATE_DESCRIPTION: Final = "Infisical's default project template"
 RESERVED_ROLE_SLUGS: Final = frozenset({"admin", "member", "viewer", "no-access", "custom"})
 RESERVED_ROLE_NAMES: Final = frozenset({"custom", "admin", "viewer", "developer", "no access"})
 MAX_ROLES_JSON_BYTES: Final = 32 * 1024
@@ -300,11 +304,35 @@ async def get_template(
     return template
 
 
+def default_template(org_id: uuid.UUID, since: dt.datetime) -> ProjectTemplate:
+    """Infisical's built-in template, as the list shows it: no custom roles, dev/staging/prod.
+
+    A transient row (never added to the session). Its timestamps are the org's creation
+    time, not the time of the request as on Infisical, so that the list's body, and thus
+    its ETag, stays the same while nothing changes.
+    """
+    return ProjectTemplate(
+        id=DEFAULT_TEMPLATE_ID,
+        org_id=org_id,
+        name=DEFAULT_TEMPLATE_NAME,
+        description=DEFAULT_TEMPLATE_DESCRIPTION,
+        roles=[],
+        environments=stored_environments(default_environments()),
+        created_at=since,
+        updated_at=since,
+    )
+
+
 async def list_templates(
     session: AsyncSession, actor: Actor, *, now: dt.datetime
 ) -> list[ProjectTemplate]:
+    """Infisical's default template first, then the org's own by name."""
     await require_org_permission(session, actor, "read", SUBJECT, now)
-    return await repo.list_templates(session, actor.org_id)
+    org = await repository.get_organization(session, actor.org_id)
+    stored = await repo.list_templates(session, actor.org_id)
+    if org is None:  # pragma: no cover - the actor's token was checked against its org
+        return stored
+    return [default_template(org.id, org.created_at), *stored]
 
 
 async def delete_template(

@@ -83,6 +83,18 @@ async def test_list_groups_rejects_a_bad_page_size_with_400(
     assert "pageLimit" in assert_csp_error(response, 400)["message"]
 
 
+async def test_a_page_start_past_javas_int_range_is_400_not_500(
+    client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    last = await client.get(GROUPS, params={"pageStart": 2**31 - 1}, headers=csp(tokens.owner))
+    assert last.status_code == 200, last.text
+    assert last.json()["results"] == []
+    response = await client.get(
+        GROUPS, params={"pageStart": 90147590437544656896000}, headers=csp(tokens.owner)
+    )
+    assert "pageStart" in assert_csp_error(response, 400)["message"]
+
+
 async def test_list_groups_is_for_owners_and_admins_of_that_org(
     client: httpx.AsyncClient, tokens: Tokens
 ) -> None:

@@ -81,14 +81,14 @@ async def test_create_with_a_taken_name_is_400(client: httpx.AsyncClient, world:
     response = await client.post(BASE, json={"name": "standard"}, headers=bearer(world.admin))
     payload = assert_infisical_error(response, 400, "BadRequest")
     assert payload["message"] == 'A project template with the name "standard" already exists.'
-    assert await names(client, world.admin) == ["minimal", "standard"]
+    assert await names(client, world.admin) == ["default", "minimal", "standard"]
 
 
 async def test_create_named_default_is_422(client: httpx.AsyncClient, world: Tokens) -> None:
     response = await client.post(BASE, json={"name": "default"}, headers=bearer(world.admin))
     payload = assert_infisical_error(response, 422, "ValidationFailure")
     assert payload["message"][0]["message"] == "The requested project template name is reserved."
-    assert await names(client, world.admin) == ["minimal", "standard"]
+    assert await names(client, world.admin) == ["default", "minimal", "standard"]
 
 
 async def test_org_member_cannot_create_but_can_read(
@@ -97,7 +97,7 @@ async def test_org_member_cannot_create_but_can_read(
     response = await client.post(BASE, json={"name": "mine"}, headers=bearer(world.deploy))
     payload = assert_infisical_error(response, 403, "PermissionDenied")
     assert payload["message"] == "You are not allowed to create on project-templates"
-    assert await names(client, world.deploy) == ["minimal", "standard"]
+    assert await names(client, world.deploy) == ["default", "minimal", "standard"]
 
 
 async def test_no_access_identity_cannot_read(client: httpx.AsyncClient, world: Tokens) -> None:
@@ -117,7 +117,7 @@ async def test_list_shows_only_this_orgs_templates(
 async def test_get_template_of_another_org_is_404(client: httpx.AsyncClient, world: Tokens) -> None:
     response = await client.get(f"{BASE}/{OTHER_TEMPLATE}", headers=bearer(world.admin))
     assert_infisical_error(response, 404, "NotFound")
-    assert await names(client, world.admin) == ["minimal", "standard"]
+    assert await names(client, world.admin) == ["default", "minimal", "standard"]
 
 
 async def test_delete_removes_the_template_and_is_audited(
@@ -140,7 +140,7 @@ async def test_org_member_cannot_delete(client: httpx.AsyncClient, world: Tokens
     response = await client.delete(f"{BASE}/{TEMPLATE}", headers=bearer(world.deploy))
     payload = assert_infisical_error(response, 403, "PermissionDenied")
     assert payload["message"] == "You are not allowed to delete on project-templates"
-    assert await names(client, world.admin) == ["minimal", "standard"]
+    assert await names(client, world.admin) == ["default", "minimal", "standard"]
 
 
 # --- projects from templates ----------------------------------------------------------
@@ -245,7 +245,7 @@ async def test_project_from_another_orgs_template_is_404(
         client, world.admin, {"projectName": "X", "slug": "x", "template": OTHER_TEMPLATE}
     )
     assert_infisical_error(response, 404, "NotFound")
-    assert await names(client, world.admin) == ["minimal", "standard"]
+    assert await names(client, world.admin) == ["default", "minimal", "standard"]
 
 
 async def test_project_slug_taken_is_400(

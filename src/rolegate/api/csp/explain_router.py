@@ -18,6 +18,7 @@ from rolegate.api.csp.auth import CspRoute, CurrentActor
 from rolegate.api.csp.errors import CspErrorResponse
 from rolegate.api.moments import Moment
 from rolegate.api.routing import error_responses, get_session
+from rolegate.api.security_schemes import CSP_AUTH
 from rolegate.rbac import csp_effective_roles
 
 Session = Annotated[AsyncSession, Depends(get_session)]
@@ -28,6 +29,7 @@ router = APIRouter(
     route_class=CspRoute,
     tags=["VMware CSP: effective access"],
     responses=error_responses(CspErrorResponse, 400, 401, 403, 404, 500, 503),
+    dependencies=CSP_AUTH,
 )
 
 

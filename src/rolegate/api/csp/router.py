@@ -1,80 +1,40 @@
-"""CSP routes: API-token exchange, group roles (endpoint D) and groups."""
+"""CSP routes: group roles (endpoint D) and groups."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolegate.api.csp import mapping
 from rolegate.api.csp import schemas as s
-from rolegate.api.csp.auth import PUBLIC, CspRoute, CurrentActor
+from rolegate.api.csp.auth import CspRoute, CurrentActor
 from rolegate.api.csp.errors import CspErrorResponse
 from rolegate.api.routing import error_responses, get_session
 from rolegate.api.safe_update import READ_ETAG, SafeWrite
-from rolegate.config import Settings
-from rolegate.rbac import csp_auth, csp_group_roles, csp_groups
+from rolegate.api.safe_update_openapi import READ_ETAG_RESPONSES, WRITE_ETAG_RESPONSES
+from rolegate.api.security_schemes import CSP_AUTH
+from rolegate.rbac import csp_group_roles, csp_groups
 from rolegate.rbac.errors import InvalidInputError
-from rolegate.rbac.tokens import TokenCodec
 
 Session = Annotated[AsyncSession, Depends(get_session)]
 
 PREFIX = "/csp/gateway/am/api"
+MAX_PAGE_START = 2**31 - 1
 
 router = APIRouter(
     prefix=PREFIX,
     route_class=CspRoute,
     tags=["VMware CSP"],
     responses=error_responses(CspErrorResponse, 400, 401, 403, 404, 409, 500, 503),
+    dependencies=CSP_AUTH,
 )
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-@router.post(
-    "/auth/api-tokens/authorize",
-    openapi_extra=PUBLIC,
-    summary="Exchange an API token for an access token",
-)
-async def authorize(
-    request: Request,
-    session: Session,
-    api_token: Annotated[str | None, Form(max_length=4096)] = None,
-    refresh_token_form: Annotated[
-        str | None, Form(alias="refresh_token", max_length=4096, deprecated=True)
-    ] = None,
-    refresh_token_query: Annotated[
-        str | None, Query(alias="refresh_token", max_length=4096, deprecated=True)
-    ] = None,
-) -> s.TokenResponse:
-    token = api_token or refresh_token_form or refresh_token_query
-    if not token:
-        raise InvalidInputError(
-            [
-                {
-                    "code": "missing",
-                    "message": "invalid_request: api_token is required"
-                    " (form field api_token, or the deprecated refresh_token)",
-                    "path": ["api_token"],
-                }
-            ]
-        )
-    settings: Settings = request.app.state.settings
-    codec: TokenCodec = request.app.state.tokens
-    grant = await csp_auth.exchange_api_token(
-        session, codec, token, ttl=settings.auth.csp_token_ttl, now=_now()
-    )
-    return s.TokenResponse(
-        access_token=grant.access_token,
-        expires_in=grant.expires_in,
-        id_token=grant.id_token,
-        refresh_token=grant.refresh_token,
-        scope=grant.scope,
-    )
 
 
 GROUP_PATH = "/orgs/{orgId}/groups/{groupId}"
@@ -87,7 +47,8 @@ GROUP_PATH = "/orgs/{orgId}/groups/{groupId}"
     responses={
         200: {
             "description": "Roles updated; the body is empty. The ETag header is the one"
-            " the group's GET .../roles now shows."
+            " the group's GET .../roles now shows.",
+            **WRITE_ETAG_RESPONSES[200],
         },
         **error_responses(CspErrorResponse, 409, 412),
     },
@@ -119,6 +80,7 @@ async def update_group_roles(
     GROUP_PATH + "/roles",
     summary="Get the roles of a group (Organization Owner or Administrator)",
     dependencies=[READ_ETAG],
+    responses=READ_ETAG_RESPONSES,
 )
 async def get_group_roles(
     orgId: str, groupId: str, actor: CurrentActor, session: Session
@@ -129,7 +91,12 @@ async def get_group_roles(
     return mapping.group_roles(view)
 
 
-@router.get(GROUP_PATH, summary="Get a group of an organization")
+@router.get(
+    GROUP_PATH,
+    summary="Get a group of an organization",
+    dependencies=[READ_ETAG],
+    responses=READ_ETAG_RESPONSES,
+)
 async def get_group(
     orgId: str, groupId: str, actor: CurrentActor, session: Session
 ) -> s.GroupResponse:
@@ -137,12 +104,20 @@ async def get_group(
     return mapping.group(view)
 
 
-@router.get("/orgs/{orgId}/groups", summary="List the groups of an organization (paged)")
+@router.get(
+    "/orgs/{orgId}/groups",
+    summary="List the groups of an organization (paged)",
+    dependencies=[READ_ETAG],
+    responses=READ_ETAG_RESPONSES,
+)
 async def list_groups(
     orgId: str,
     actor: CurrentActor,
     session: Session,
-    pageStart: Annotated[int, Query(ge=1, description="1-based index of the first result")] = 1,
+    pageStart: Annotated[
+        # CSP's page indexes are Java ints; past that, PostgreSQL's OFFSET overflows.
+        int, Query(ge=1, le=MAX_PAGE_START, description="1-based index of the first result")
+    ] = 1,
     pageLimit: Annotated[int, Query(ge=1, le=200, description="Results per page")] = 20,
 ) -> s.GroupsPage:
     page = await csp_groups.list_groups(

@@ -21,6 +21,7 @@ from rolegate.api.ctrlhub.errors import MEDIA_TYPE, JsonApiResponse
 from rolegate.api.ctrlhub.schemas import ErrorDocument
 from rolegate.api.moments import Moment
 from rolegate.api.routing import get_session
+from rolegate.api.security_schemes import CTRLHUB_AUTH
 from rolegate.rbac import role_groups_explain
 
 Session = Annotated[AsyncSession, Depends(get_session)]
@@ -35,6 +36,7 @@ router = APIRouter(
         code: {**_ERROR, "description": "JSON:API error document"}
         for code in (400, 401, 403, 404, 406, 500, 503, "default")
     },
+    dependencies=CTRLHUB_AUTH,
 )
 
 

@@ -17,6 +17,8 @@ from rolegate.api.ctrlhub.auth import FALLBACK, CtrlHubRoute, CurrentActor
 from rolegate.api.ctrlhub.errors import MEDIA_TYPE, JsonApiResponse
 from rolegate.api.routing import get_session
 from rolegate.api.safe_update import READ_ETAG, SafeWrite
+from rolegate.api.safe_update_openapi import READ_ETAG_RESPONSES, WRITE_ETAG_RESPONSES
+from rolegate.api.security_schemes import CTRLHUB_AUTH
 from rolegate.rbac import role_groups
 
 Session = Annotated[AsyncSession, Depends(get_session)]
@@ -32,6 +34,7 @@ router = APIRouter(
         # limited: generic answers of the route class, in this surface's document too.
         for code in (400, 401, 403, 404, 406, 409, 413, 415, 422, 429, 500, 503, "default")
     },
+    dependencies=CTRLHUB_AUTH,
 )
 
 
@@ -53,7 +56,10 @@ def _now() -> dt.datetime:
     GROUP,
     summary="Update a Role Group",
     openapi_extra=_body("GroupPatchRequest"),
-    responses={412: {**_ERROR, "description": "If-Match does not name the current ETag"}},
+    responses={
+        412: {**_ERROR, "description": "If-Match does not name the current ETag"},
+        **WRITE_ETAG_RESPONSES,
+    },
 )
 async def update_group(
     org_id: uuid.UUID,
@@ -78,7 +84,9 @@ async def update_group(
     return document
 
 
-@router.get(GROUP, summary="Get a Role Group", dependencies=[READ_ETAG])
+@router.get(
+    GROUP, summary="Get a Role Group", dependencies=[READ_ETAG], responses=READ_ETAG_RESPONSES
+)
 async def get_group(
     org_id: uuid.UUID, group_id: uuid.UUID, actor: CurrentActor, session: Session
 ) -> s.GroupDocument:
@@ -86,7 +94,9 @@ async def get_group(
     return documents.group_document(view)
 
 
-@router.get(GROUPS, summary="List Role Groups")
+@router.get(
+    GROUPS, summary="List Role Groups", dependencies=[READ_ETAG], responses=READ_ETAG_RESPONSES
+)
 async def list_groups(
     org_id: uuid.UUID, actor: CurrentActor, session: Session
 ) -> s.GroupListDocument:
@@ -154,7 +164,12 @@ async def replace_members(
     return documents.members_document(view)
 
 
-@router.get("/v3/roles", summary="List the role catalogue of the caller's organisation")
+@router.get(
+    "/v3/roles",
+    summary="List the role catalogue of the caller's organisation",
+    dependencies=[READ_ETAG],
+    responses=READ_ETAG_RESPONSES,
+)
 async def list_roles(actor: CurrentActor, session: Session) -> s.RolesDocument:
     return documents.roles_document(await role_groups.role_catalogue(session, actor, now=_now()))
 

@@ -19,6 +19,9 @@ from rolegate.api.infisical.auth import CurrentActor, InfisicalRoute
 from rolegate.api.infisical.common import InfisicalModel, Timestamp
 from rolegate.api.infisical.errors import InfisicalError
 from rolegate.api.routing import error_responses, get_session
+from rolegate.api.safe_update import READ_ETAG
+from rolegate.api.safe_update_openapi import READ_ETAG_RESPONSES
+from rolegate.api.security_schemes import INFISICAL_AUTH
 from rolegate.rbac import audit
 from rolegate.rbac.models import AuditEvent
 
@@ -26,6 +29,7 @@ router = APIRouter(
     route_class=InfisicalRoute,
     tags=["Audit"],
     responses=error_responses(InfisicalError, 400, 401, 403, 413, 422, 429, 500, 503),
+    dependencies=INFISICAL_AUTH,
 )
 
 
@@ -69,7 +73,12 @@ def audit_log(event: AuditEvent) -> AuditLog:
     )
 
 
-@router.get("/api/v1/audit-logs", summary="List the org's audit events, newest first")
+@router.get(
+    "/api/v1/audit-logs",
+    summary="List the org's audit events, newest first",
+    dependencies=[READ_ETAG],
+    responses=READ_ETAG_RESPONSES,
+)
 async def list_audit_logs(
     actor: CurrentActor,
     session: Annotated[AsyncSession, Depends(get_session)],

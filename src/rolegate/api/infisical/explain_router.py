@@ -18,6 +18,7 @@ from rolegate.api.infisical import explain_schemas as s
 from rolegate.api.infisical.auth import CurrentActor, InfisicalRoute
 from rolegate.api.infisical.errors import InfisicalError
 from rolegate.api.routing import error_responses, get_session
+from rolegate.api.security_schemes import INFISICAL_AUTH
 from rolegate.rbac import explain
 
 Session = Annotated[AsyncSession, Depends(get_session)]
@@ -26,6 +27,7 @@ router = APIRouter(
     route_class=InfisicalRoute,
     tags=["Infisical: effective access"],
     responses=error_responses(InfisicalError, 401, 403, 404, 422, 500, 503),
+    dependencies=INFISICAL_AUTH,
 )
 
 

@@ -15,6 +15,8 @@ from rolegate.api.infisical.auth import CurrentActor, InfisicalRoute
 from rolegate.api.infisical.errors import InfisicalError
 from rolegate.api.routing import error_responses, get_session
 from rolegate.api.safe_update import READ_ETAG, SafeWrite
+from rolegate.api.safe_update_openapi import READ_ETAG_RESPONSES, WRITE_ETAG_RESPONSES
+from rolegate.api.security_schemes import INFISICAL_AUTH
 from rolegate.rbac import privileges
 from rolegate.rbac.errors import InvalidInputError
 from rolegate.rbac.models import AdditionalPrivilege
@@ -32,6 +34,7 @@ router = APIRouter(
     route_class=InfisicalRoute,
     tags=["Infisical"],
     responses=error_responses(InfisicalError, 400, 401, 403, 404, 422, 500, 503),
+    dependencies=INFISICAL_AUTH,
 )
 
 
@@ -79,7 +82,7 @@ def _privilege_response(row: AdditionalPrivilege) -> s.IdentityPrivilegeResponse
 @router.patch(
     BASE,
     summary="Update an identity's additional privilege",
-    responses=error_responses(InfisicalError, 412),
+    responses={**error_responses(InfisicalError, 412), **WRITE_ETAG_RESPONSES},
 )
 async def update_identity_privilege(
     body: s.UpdateIdentityPrivilegeRequest,
@@ -101,7 +104,12 @@ async def update_identity_privilege(
     return response
 
 
-@router.get(BASE, summary="List an identity's additional privileges in a project")
+@router.get(
+    BASE,
+    summary="List an identity's additional privileges in a project",
+    dependencies=[READ_ETAG],
+    responses=READ_ETAG_RESPONSES,
+)
 async def list_identity_privileges(
     identityId: IdentityIdQuery,
     projectSlug: ProjectSlugQuery,
@@ -121,6 +129,7 @@ async def list_identity_privileges(
     f"{BASE}/{{privilegeSlug}}",
     summary="Get an identity's additional privilege",
     dependencies=[READ_ETAG],
+    responses=READ_ETAG_RESPONSES,
 )
 async def get_identity_privilege(
     privilegeSlug: str,

@@ -1,4 +1,4 @@
-"""Infisical routes: universal-auth login and groups in projects (endpoint A)."""
+"""Infisical routes: groups in projects (endpoint A and its siblings)."""
 
 from __future__ import annotations
 
@@ -6,18 +6,19 @@ import datetime as dt
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolegate.api.infisical import mapping
 from rolegate.api.infisical import schemas as s
-from rolegate.api.infisical.auth import PUBLIC, CurrentActorInProject, InfisicalRoute
+from rolegate.api.infisical.auth import CurrentActorInProject, InfisicalRoute
 from rolegate.api.infisical.errors import InfisicalError
 from rolegate.api.routing import error_responses, get_session
 from rolegate.api.safe_update import READ_ETAG, SafeWrite
-from rolegate.rbac import auth_service, project_groups
+from rolegate.api.safe_update_openapi import READ_ETAG_RESPONSES
+from rolegate.api.security_schemes import INFISICAL_AUTH
+from rolegate.rbac import project_groups
 from rolegate.rbac.project_groups_repository import GroupMembershipView
-from rolegate.rbac.tokens import TokenCodec
 
 Session = Annotated[AsyncSession, Depends(get_session)]
 
@@ -25,39 +26,12 @@ router = APIRouter(
     route_class=InfisicalRoute,
     tags=["Infisical"],
     responses=error_responses(InfisicalError, 400, 401, 403, 404, 413, 422, 429, 500, 503),
+    dependencies=INFISICAL_AUTH,
 )
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-@router.post(
-    "/api/v1/auth/universal-auth/login",
-    openapi_extra=PUBLIC,
-    summary="Log in with a machine identity's universal-auth credentials",
-)
-async def universal_auth_login(
-    body: s.UniversalAuthLoginRequest, request: Request, session: Session
-) -> s.UniversalAuthLoginResponse:
-    codec: TokenCodec = request.app.state.tokens
-    login = await auth_service.universal_auth_login(
-        session, codec, body.clientId, body.clientSecret, _now()
-    )
-    return s.UniversalAuthLoginResponse(
-        accessToken=login.token.token,
-        expiresIn=login.expires_in,
-        accessTokenMaxTTL=login.max_ttl,
-    )
-
-
-@router.post("/api/v1/auth/token/revoke", openapi_extra=PUBLIC, summary="Revoke an access token")
-async def revoke_token(
-    body: s.RevokeTokenRequest, request: Request, session: Session
-) -> s.RevokeTokenResponse:
-    codec: TokenCodec = request.app.state.tokens
-    await auth_service.revoke_token(session, codec, body.accessToken, "infisical", _now())
-    return s.RevokeTokenResponse(message="Successfully revoked access token")
 
 
 GROUP_PATH = "/api/v2/workspace/{projectId}/groups/{groupId}"
@@ -96,7 +70,12 @@ async def update_project_group(
     return s.UpdateProjectGroupResponse(roles=membership.roles)
 
 
-@router.get(GROUP_PATH, summary="Get a group's membership in a project", dependencies=[READ_ETAG])
+@router.get(
+    GROUP_PATH,
+    summary="Get a group's membership in a project",
+    dependencies=[READ_ETAG],
+    responses=READ_ETAG_RESPONSES,
+)
 async def get_project_group(
     projectId: uuid.UUID, groupId: uuid.UUID, who: CurrentActorInProject, session: Session
 ) -> s.GroupMembershipResponse:
@@ -146,7 +125,12 @@ async def remove_project_group(
     return s.GroupMembershipResponse(groupMembership=mapping.group_membership(view))
 
 
-@router.get("/api/v2/workspace/{projectId}/groups", summary="List the groups of a project")
+@router.get(
+    "/api/v2/workspace/{projectId}/groups",
+    summary="List the groups of a project",
+    dependencies=[READ_ETAG],
+    responses=READ_ETAG_RESPONSES,
+)
 async def list_project_groups(
     projectId: uuid.UUID, who: CurrentActorInProject, session: Session
 ) -> s.GroupMembershipListResponse:

@@ -15,6 +15,8 @@ from rolegate.api.infisical.auth import CurrentActor, InfisicalRoute
 from rolegate.api.infisical.errors import InfisicalError
 from rolegate.api.routing import error_responses, get_session
 from rolegate.api.safe_update import READ_ETAG, SafeWrite
+from rolegate.api.safe_update_openapi import READ_ETAG_RESPONSES, WRITE_ETAG_RESPONSES
+from rolegate.api.security_schemes import INFISICAL_AUTH
 from rolegate.rbac import projects, templates
 from rolegate.rbac.models import ProjectTemplate
 
@@ -26,6 +28,7 @@ router = APIRouter(
     route_class=InfisicalRoute,
     tags=["Infisical"],
     responses=error_responses(InfisicalError, 400, 401, 403, 404, 422, 500, 503),
+    dependencies=INFISICAL_AUTH,
 )
 
 
@@ -50,7 +53,12 @@ async def create_project_template(
     return s.ProjectTemplateResponse(projectTemplate=mapping.template(row))
 
 
-@router.get(BASE, summary="List the organization's project templates")
+@router.get(
+    BASE,
+    summary="List the organization's project templates",
+    dependencies=[READ_ETAG],
+    responses=READ_ETAG_RESPONSES,
+)
 async def list_project_templates(
     actor: CurrentActor, session: Session
 ) -> s.ProjectTemplateListResponse:
@@ -63,7 +71,12 @@ def _template_response(row: ProjectTemplate) -> s.ProjectTemplateResponse:
     return s.ProjectTemplateResponse(projectTemplate=mapping.template(row))
 
 
-@router.get(f"{BASE}/{{templateId}}", summary="Get a project template", dependencies=[READ_ETAG])
+@router.get(
+    f"{BASE}/{{templateId}}",
+    summary="Get a project template",
+    dependencies=[READ_ETAG],
+    responses=READ_ETAG_RESPONSES,
+)
 async def get_project_template(
     templateId: uuid.UUID, actor: CurrentActor, session: Session
 ) -> s.ProjectTemplateResponse:
@@ -74,7 +87,7 @@ async def get_project_template(
 @router.patch(
     f"{BASE}/{{templateId}}",
     summary="Update a project template",
-    responses=error_responses(InfisicalError, 412),
+    responses={**error_responses(InfisicalError, 412), **WRITE_ETAG_RESPONSES},
 )
 async def update_project_template(
     templateId: uuid.UUID,
