@@ -216,14 +216,7 @@ async def test_the_five_patches_take_if_match_idempotency_key_and_dry_run(
 @pytest.mark.parametrize(
     "target",
     [
-        pytest.param(
-            ENDPOINT_A,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="update_project_group's decorator needs"
-                " responses={..., **WRITE_ETAG_RESPONSES} (left to the lead)",
-            ),
-        ),
+        ENDPOINT_A,
         ("patch", "/api/v1/additional-privilege/identity"),
         ("patch", "/api/v1/project-templates/{templateId}"),
         ("patch", "/csp/gateway/am/api/orgs/{orgId}/groups/{groupId}/roles"),
