@@ -16,7 +16,7 @@ from rolegate.api.infisical.errors import InfisicalError
 from rolegate.api.routing import error_responses, get_session
 from rolegate.api.safe_update import READ_ETAG, SafeWrite
 from rolegate.rbac import projects, templates
-from rolegate.rbac.models import ProjectTemplate
+from rolegate.rbac.templates_repository import TemplateFields
 
 Session = Annotated[AsyncSession, Depends(get_session)]
 
@@ -58,7 +58,7 @@ async def list_project_templates(
     return s.ProjectTemplateListResponse(projectTemplates=[mapping.template(r) for r in rows])
 
 
-def _template_response(row: ProjectTemplate) -> s.ProjectTemplateResponse:
+def _template_response(row: TemplateFields) -> s.ProjectTemplateResponse:
     """The representation of one template: what its GET returns (and its ETag hashes)."""
     return s.ProjectTemplateResponse(projectTemplate=mapping.template(row))
 
