@@ -14,6 +14,7 @@ privileges of an identity more powerful than itself.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import secrets
 import string
@@ -37,7 +38,7 @@ from rolegate.rbac.errors import (
     PrivilegeNotFoundError,
     ProjectNotFoundError,
 )
-from rolegate.rbac.evaluation import actor_project_rules, project_rules
+from rolegate.rbac.evaluation import actor_project_rules, flatten, project_rules
 from rolegate.rbac.models import AdditionalPrivilege, Identity, Project, ProjectMembership
 from rolegate.rbac.permissions import (
     Ability,
@@ -46,6 +47,7 @@ from rolegate.rbac.permissions import (
     rules_from_json,
     rules_to_json,
 )
+from rolegate.rbac.privileges_repository import PrivilegeFields
 
 SUBJECT = "identity"
 _SLUG_ALPHABET = string.ascii_lowercase + string.digits
@@ -122,7 +124,7 @@ def _issue(path: PathPrefix, field: str, message: str) -> dict[str, Any]:
     return {"code": "custom", "message": message, "path": [*path, field]}
 
 
-def snapshot(privilege: AdditionalPrivilege) -> dict[str, Any]:
+def snapshot(privilege: PrivilegeFields) -> dict[str, Any]:
     """What an audit event records of a privilege."""
     return {
         "slug": privilege.slug,
@@ -159,20 +161,22 @@ async def _find(
 ) -> AdditionalPrivilege:
     privilege = await repo.get_privilege(session, located.membership.id, slug)
     if privilege is None:
-        raise PrivilegeNotFoundError(
-            f"Identity additional privilege with slug '{slug}' not found for the specified"
-            f" identity with ID '{target.identity_id}'"
-        )
+        raise _privilege_not_found(slug, target)
     return privilege
+
+
+def _privilege_not_found(slug: str, target: PrivilegeTarget) -> PrivilegeNotFoundError:
+    return PrivilegeNotFoundError(
+        f"Identity additional privilege with slug '{slug}' not found for the specified"
+        f" identity with ID '{target.identity_id}'"
+    )
 
 
 async def _authorize(
     session: AsyncSession, actor: Actor, located: _Located, action: str, now: dt.datetime
 ) -> list[Rule]:
     rules = await actor_project_rules(session, actor, located.project.id, now)
-    fields = {"identityId": str(located.identity.id)}
-    if not Ability(rules).can(action, SUBJECT, fields):
-        raise PermissionDeniedError(f"You are not allowed to {action} on {SUBJECT}")
+    _require(rules, action, located.identity.id)
     return rules
 
 
@@ -269,41 +273,87 @@ async def update_privilege(
     privilege_slug: str,
     changes: PrivilegeChanges,
     now: dt.datetime,
-    before_write: Callable[[AdditionalPrivilege], None] | None = None,
-) -> AdditionalPrivilege:
+    before_write: Callable[[PrivilegeFields], None] | None = None,
+) -> PrivilegeFields:
     """Endpoint B: change only what ``changes`` names; everything else stays.
 
-    ``before_write`` sees the current privilege under the membership's row lock, after
-    every check passed and before anything is written (the API layer compares If-Match).
+    Two statements: lock the privilege with its membership (reading the actor's rules),
+    then write it with the audit event (reading the identity's current rules). The checks
+    that need those rules, the slug's uniqueness and ``before_write`` come after the
+    write, in the contract's order; a refusal raises and the transaction rolls back with
+    the write in it, so a refused request changes nothing, as before.
+
+    ``before_write`` sees the current privilege under the row locks, after every other
+    check passed (the API layer compares If-Match there).
     """
     columns = (
         window_columns(changes.window, ("privilegeDetails",)) if changes.window is not None else {}
     )
-    located = await _locate(session, actor, target, lock=True)
-    privilege = await _find(session, located, privilege_slug, target)
-    actor_rules = await _authorize(session, actor, located, "edit", now)
-    granted = (
-        list(changes.rules) if changes.rules is not None else rules_from_json(privilege.permissions)
+    locked = await repo.lock_privilege(
+        session,
+        actor_kind=actor.kind,
+        actor_id=actor.id,
+        org_id=actor.org_id,
+        project_slug=target.project_slug,
+        identity_id=target.identity_id,
+        privilege_slug=privilege_slug,
+        now=now,
     )
-    await _check_boundary(
-        session, actor_rules, located, granted, "Failed to update more privileged identity", now
-    )
-    if changes.slug is not None and changes.slug != privilege.slug:
-        if await repo.get_privilege(session, located.membership.id, changes.slug) is not None:
-            raise ConflictError(f"Privilege with slug {changes.slug} already exists")
+    if locked is None:
+        raise await _missing(session, actor, target, privilege_slug)
+    actor_rules = flatten(locked.actor_sources)
+    _require(actor_rules, "edit", target.identity_id)
+    current = locked.privilege
+    if changes.slug is not None:
         columns["slug"] = changes.slug
     if changes.rules is not None:
         columns["permissions"] = rules_to_json(changes.rules)
-    if before_write is not None:
-        before_write(privilege)
-    # The re-read refreshes this same ORM object, so take "before" first.
-    before = snapshot(privilege)
-    await repo.update_privilege(session, privilege.id, {**columns, "updated_at": now})
-    after = await repo.get_privilege_by_id(session, privilege.id)
-    await _audit(
-        session, actor, "identity-privilege.update", located, after.id, before, snapshot(after)
+    # The whole row is written back: it is locked, so what the body leaves out is still
+    # what was just read.
+    after = dataclasses.replace(current, **columns, updated_at=now)
+    where = {"projectId": str(locked.project_id), "identityId": str(target.identity_id)}
+    written = await repo.write_privilege(
+        session,
+        privilege=after,
+        project_id=locked.project_id,
+        identity_id=target.identity_id,
+        now=now,
+        audit=repository.audit_params(
+            actor=actor,
+            action="identity-privilege.update",
+            target_type="identity-privilege",
+            target_id=current.id,
+            before={**where, **snapshot(current)},
+            after={**where, **snapshot(after)},
+        ),
     )
-    return after
+    granted = (
+        list(changes.rules) if changes.rules is not None else rules_from_json(current.permissions)
+    )
+    missing = missing_permissions(actor_rules, [*flatten(written.held_sources), *granted])
+    if missing:
+        raise PermissionBoundaryError("Failed to update more privileged identity", missing)
+    if written.stored is None:
+        raise ConflictError(f"Privilege with slug {after.slug} already exists")
+    if before_write is not None:
+        before_write(current)
+    return written.stored
+
+
+async def _missing(
+    session: AsyncSession, actor: Actor, target: PrivilegeTarget, privilege_slug: str
+) -> Exception:
+    """Which of project, identity membership and privilege is not there (in that order)."""
+    try:
+        await _locate(session, actor, target, lock=False)
+    except (ProjectNotFoundError, IdentityNotFoundError) as missing:
+        return missing
+    return _privilege_not_found(privilege_slug, target)
+
+
+def _require(rules: list[Rule], action: str, identity_id: uuid.UUID) -> None:
+    if not Ability(rules).can(action, SUBJECT, {"identityId": str(identity_id)}):
+        raise PermissionDeniedError(f"You are not allowed to {action} on {SUBJECT}")
 
 
 async def get_privilege(

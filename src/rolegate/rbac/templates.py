@@ -10,6 +10,7 @@ item so that every surface and the seed loader can share them.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import uuid
@@ -32,6 +33,7 @@ from rolegate.rbac.errors import (
 from rolegate.rbac.evaluation import actor_org_rules
 from rolegate.rbac.models import ProjectTemplate
 from rolegate.rbac.permissions import Ability, Rule, rules_to_json
+from rolegate.rbac.templates_repository import TemplateFields
 
 SUBJECT: Final = "project-templates"
 #: The name Infisical gives its built-in template (no custom roles, dev/staging/prod).
@@ -193,7 +195,7 @@ async def require_org_permission(
         raise PermissionDeniedError(f"You are not allowed to {action} on {subject}")
 
 
-def snapshot(template: ProjectTemplate) -> dict[str, Any]:
+def snapshot(template: TemplateFields) -> dict[str, Any]:
     return {
         "name": template.name,
         "description": template.description,
@@ -260,38 +262,52 @@ async def update_template(
     template_id: uuid.UUID,
     changes: TemplateChanges,
     now: dt.datetime,
-    before_write: Callable[[ProjectTemplate], None] | None = None,
-) -> ProjectTemplate:
+    before_write: Callable[[TemplateFields], None] | None = None,
+) -> TemplateFields:
     """Endpoint C: change only what ``changes`` names; roles/environments are replaced.
 
-    ``before_write`` sees the current template under its row lock, after every check
-    passed and before anything is written (the API layer compares If-Match there).
+    Two statements: lock the template (checking a new name), then write it with the audit
+    event. ``before_write`` sees the current template under its row lock, after every
+    check passed and before anything is written (the API layer compares If-Match there).
     """
     check_template_input(changes.name, changes.roles, changes.environments)
-    template = await repo.get_template(session, template_id, actor.org_id, lock=True)
-    if template is None:
+    locked = await repo.lock_template(session, template_id, actor.org_id, changes.name)
+    if locked is None:
         raise _not_found(template_id)
     await require_org_permission(session, actor, "edit", SUBJECT, now)
-    values: dict[str, Any] = {"updated_at": now}
-    if changes.name is not None and changes.name != template.name:
-        if await repo.get_template_by_name(session, changes.name, actor.org_id) is not None:
-            raise _name_taken(changes.name)
-        values["name"] = changes.name
-    if changes.description is not None:
-        values["description"] = changes.description
-    if changes.roles is not None:
-        values["roles"] = stored_roles(changes.roles)
-    if changes.environments is not None:
-        values["environments"] = stored_environments(changes.environments)
+    if locked.name_taken:
+        raise _name_taken(str(changes.name))
+    current = locked.template
+    # The whole row is written back: it is locked, so the fields the body leaves out are
+    # still what was just read.
+    after = dataclasses.replace(
+        current,
+        name=changes.name if changes.name is not None else current.name,
+        description=(
+            changes.description if changes.description is not None else current.description
+        ),
+        roles=stored_roles(changes.roles) if changes.roles is not None else current.roles,
+        environments=(
+            stored_environments(changes.environments)
+            if changes.environments is not None
+            else current.environments
+        ),
+        updated_at=now,
+    )
     if before_write is not None:
-        before_write(template)
-    before = snapshot(template)  # the re-read below refreshes this same object
-    if not await repo.update_template(session, template.id, values):
-        raise _name_taken(str(values.get("name", template.name)))
-    after = await repo.get_template(session, template.id, actor.org_id)
-    assert after is not None  # noqa: S101 - locked above, so it still exists
-    await _audit(session, actor, "project-template.update", after.id, before, snapshot(after))
-    return after
+        before_write(current)
+    audit = repository.audit_params(
+        actor=actor,
+        action="project-template.update",
+        target_type="project-template",
+        target_id=current.id,
+        before=snapshot(current),
+        after=snapshot(after),
+    )
+    stored = await repo.write_template(session, after, audit)
+    if stored is None:
+        raise _name_taken(after.name)
+    return stored
 
 
 async def get_template(

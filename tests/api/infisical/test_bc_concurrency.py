@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
+from collections.abc import Awaitable
 from typing import Any
 
+import httpx
 import pytest
+from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rolegate.config import Settings
-from tests.api.infisical.bc_world import ADMIN, PLAIN, SECOND_TEMPLATE, TEMPLATE, WORLD
+from rolegate.rbac.models import AdditionalPrivilege, ProjectMembership, ProjectTemplate
+from tests.api.infisical.bc_world import (
+    ADMIN,
+    GRANTOR,
+    PLAIN,
+    PROJECT,
+    SECOND_TEMPLATE,
+    TEMPLATE,
+    WORLD,
+)
 from tests.conftest import bearer, infisical_token, seed_into
 
 pytestmark = pytest.mark.committed
@@ -113,3 +127,154 @@ async def test_concurrent_creates_with_one_name_give_one_template(
         *(client.post(TEMPLATES, json={"name": "twin"}, headers=bearer(token)) for _ in range(4))
     )
     assert sorted(r.status_code for r in responses) == [200, 400, 400, 400]
+
+
+# --- a PATCH that had to wait for another writer reads what that writer committed -------
+
+PROD_READ = [{"subject": "secrets", "action": ["read"], "conditions": {"environment": "prod"}}]
+
+
+async def _after_waiting(
+    maker: async_sessionmaker[AsyncSession],
+    writer: AsyncSession,
+    request: Awaitable[httpx.Response],
+) -> httpx.Response:
+    """Send ``request`` while ``writer`` holds its row locks, let it queue on them, then
+    commit the writer: the request runs on what the writer committed, as the second of
+    two concurrent PATCHes does."""
+    task = asyncio.ensure_future(request)
+    async with maker() as probe:
+        for _ in range(500):
+            waiting = await probe.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            )
+            if waiting or task.done():
+                break
+            await asyncio.sleep(0.02)
+    assert not task.done(), (await task).text
+    await writer.commit()
+    return await task
+
+
+async def _lock_plain_membership(writer: AsyncSession) -> uuid.UUID:
+    """What every writer of plain-bot's privileges in the project does first."""
+    membership_id: uuid.UUID = await writer.scalar(
+        select(ProjectMembership.id)
+        .where(ProjectMembership.project_id == uuid.UUID(PROJECT))
+        .where(ProjectMembership.identity_id == uuid.UUID(PLAIN))
+        .with_for_update()
+    )
+    return membership_id
+
+
+async def _events(client: httpx.AsyncClient, token: str, action: str) -> list[dict[str, Any]]:
+    response = await client.get("/api/v1/audit-logs", headers=bearer(token))
+    assert response.status_code == 200, response.text
+    return [e for e in response.json()["auditLogs"] if e["action"] == action]
+
+
+async def test_privilege_patch_queued_behind_a_rule_change_keeps_that_change(
+    committed: dict[str, Any], settings: Settings
+) -> None:
+    token = await _admin(committed, settings)
+    client, maker = committed["client"], committed["sessionmaker"]
+    window = {
+        "isTemporary": True,
+        "temporaryMode": "relative",
+        "temporaryRange": "1h",
+        "temporaryAccessStartTime": "2030-01-01T00:00:00Z",
+    }
+    async with maker() as writer:
+        membership_id = await _lock_plain_membership(writer)
+        await writer.execute(
+            update(AdditionalPrivilege)
+            .where(AdditionalPrivilege.project_membership_id == membership_id)
+            .where(AdditionalPrivilege.slug == "dev-reader")
+            .values(permissions=PROD_READ, updated_at=func.now())
+        )
+        response = await _after_waiting(
+            maker,
+            writer,
+            client.patch(
+                PRIVILEGES, json=_privilege_patch("dev-reader", window), headers=bearer(token)
+            ),
+        )
+
+    assert response.status_code == 200, response.text
+    prod_read_out = [{**PROD_READ[0], "inverted": False}]
+    body = response.json()["privilege"]
+    assert body["permissions"] == prod_read_out and body["isTemporary"] is True
+    read = await client.get(
+        f"{PRIVILEGES}/dev-reader",
+        params={"identityId": PLAIN, "projectSlug": "backend"},
+        headers=bearer(token),
+    )
+    assert read.json()["privilege"] == body
+    (event,) = await _events(client, token, "identity-privilege.update")
+    assert event["before"]["permissions"] == event["after"]["permissions"] == PROD_READ
+
+
+async def test_privilege_patch_queued_behind_a_grant_checks_the_boundary_against_it(
+    committed: dict[str, Any], settings: Settings
+) -> None:
+    await _admin(committed, settings)
+    async with committed["sessionmaker"]() as session:
+        grantor = await infisical_token(session, settings, GRANTOR)
+    client, maker = committed["client"], committed["sessionmaker"]
+    # limited-bot reads secrets in dev only: it may edit plain-bot's dev privilege, until
+    # plain-bot is granted more than that.
+    async with maker() as writer:
+        membership_id = await _lock_plain_membership(writer)
+        await writer.execute(
+            insert(AdditionalPrivilege).values(
+                id=uuid.uuid4(),
+                project_membership_id=membership_id,
+                slug="prod-reader",
+                permissions=PROD_READ,
+            )
+        )
+        response = await _after_waiting(
+            maker,
+            writer,
+            client.patch(
+                PRIVILEGES,
+                json=_privilege_patch(
+                    "dev-reader", {"permissions": [["read", "secrets", {"environment": "dev"}]]}
+                ),
+                headers=bearer(grantor),
+            ),
+        )
+
+    assert response.status_code == 403, response.text
+    assert response.json()["error"] == "PermissionBoundaryError"
+
+
+async def test_template_patch_queued_behind_another_update_keeps_that_update(
+    committed: dict[str, Any], settings: Settings
+) -> None:
+    token = await _admin(committed, settings)
+    client, maker = committed["client"], committed["sessionmaker"]
+    async with maker() as writer:
+        await writer.execute(
+            update(ProjectTemplate)
+            .where(ProjectTemplate.id == uuid.UUID(TEMPLATE))
+            .values(description="by the other writer", updated_at=func.now())
+        )
+        response = await _after_waiting(
+            maker,
+            writer,
+            client.patch(f"{TEMPLATES}/{TEMPLATE}", json={"roles": []}, headers=bearer(token)),
+        )
+
+    assert response.status_code == 200, response.text
+    body = response.json()["projectTemplate"]
+    assert body["description"] == "by the other writer"
+    assert [r["slug"] for r in body["roles"]] == ["admin", "member", "viewer", "no-access"]
+    read = await client.get(f"{TEMPLATES}/{TEMPLATE}", headers=bearer(token))
+    assert read.json()["projectTemplate"] == body
+    (event,) = await _events(client, token, "project-template.update")
+    assert event["before"]["description"] == event["after"]["description"]
+    assert event["after"]["description"] == "by the other writer"

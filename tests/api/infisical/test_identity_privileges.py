@@ -17,6 +17,7 @@ from tests.api.infisical.bc_world import (
     LONER,
     OUTSIDER,
     PLAIN,
+    PROJECT,
     Tokens,
     assert_infisical_error,
     issue_paths,
@@ -801,3 +802,99 @@ async def test_refused_update_writes_no_audit_event(
         )
     ).all()
     assert count == []
+
+
+async def update_events(client: httpx.AsyncClient, token: str) -> dict[str, dict[str, Any]]:
+    """The org's identity-privilege.update events as the audit log lists them, by request id."""
+    response = await client.get("/api/v1/audit-logs", headers=bearer(token))
+    assert response.status_code == 200, response.text
+    return {
+        event["requestId"]: event
+        for event in response.json()["auditLogs"]
+        if event["action"] == "identity-privilege.update"
+    }
+
+
+async def test_audit_event_records_the_privilege_before_and_after_as_stored(
+    client: httpx.AsyncClient, world: Tokens
+) -> None:
+    window = {
+        "permissions": [["read", "secrets", {"environment": "prod"}]],
+        "isTemporary": True,
+        "temporaryMode": "relative",
+        "temporaryRange": "1h",
+        "temporaryAccessStartTime": "2030-01-01T00:00:00Z",
+    }
+    first = await client.patch(URL, json=body_for(window), headers=bearer(world.admin))
+    second = await client.patch(
+        URL, json=body_for({"slug": "renamed"}), headers=bearer(world.admin)
+    )
+    assert first.status_code == second.status_code == 200, [first.text, second.text]
+
+    events = await update_events(client, world.admin)
+    one = events[first.headers["x-request-id"]]
+    two = events[second.headers["x-request-id"]]
+    where = {"projectId": PROJECT, "identityId": DEPLOY}
+    assert one["before"] == {
+        **where,
+        "slug": "read-dev-secrets",
+        "permissions": one["before"]["permissions"],
+        "isTemporary": False,
+        "temporaryRange": None,
+        "startsAt": None,
+        "endsAt": None,
+    }
+    assert one["after"] == {
+        **where,
+        "slug": "read-dev-secrets",
+        "permissions": [
+            {
+                "subject": "secrets",
+                "action": ["read"],
+                "conditions": {"environment": "prod"},
+                "inverted": False,
+            }
+        ],
+        "isTemporary": True,
+        "temporaryRange": "1h",
+        "startsAt": "2030-01-01T00:00:00+00:00",
+        "endsAt": "2030-01-01T01:00:00+00:00",
+    }
+    # The second update read the stored row: the first event's "after" is what was stored.
+    assert two["before"] == one["after"]
+    assert two["after"] == {**one["after"], "slug": "renamed"}
+    assert two["target"]["id"] == one["target"]["id"] == first.json()["privilege"]["id"]
+
+
+async def test_refusals_after_the_lock_write_nothing_and_no_audit_event(
+    client: httpx.AsyncClient, world: Tokens
+) -> None:
+    before = await world_state(client, world)
+    # Beyond the actor's boundary (it reads secrets in dev only) ...
+    beyond = await client.patch(
+        URL,
+        json=body_for(
+            {"permissions": [["read", "secrets", {"environment": "prod"}]]},
+            slug="dev-reader",
+            identity=PLAIN,
+        ),
+        headers=bearer(world.grantor),
+    )
+    # ... a slug another privilege of the identity has ...
+    taken = await client.patch(
+        URL,
+        json=body_for({"slug": "spare", "isTemporary": False}, slug="dev-reader", identity=PLAIN),
+        headers=bearer(world.admin),
+    )
+    # ... and an If-Match that is not the privilege's ETag.
+    stale = await client.patch(
+        URL,
+        json=body_for({"slug": "renamed"}),
+        headers={**bearer(world.admin), "If-Match": '"not-the-etag"'},
+    )
+
+    assert_infisical_error(beyond, 403, "PermissionBoundaryError")
+    assert_infisical_error(taken, 400, "BadRequest")
+    assert_infisical_error(stale, 412, "PreconditionFailed")
+    assert await world_state(client, world) == before
+    assert await update_events(client, world.admin) == {}

@@ -620,3 +620,57 @@ async def test_accepted_update_writes_an_audit_event(
     assert event.target_id == TEMPLATE and event.target_type == "project-template"
     assert [r["slug"] for r in event.before["roles"]] == ["release-manager"]
     assert event.after["roles"] == []
+
+
+async def update_events(client: httpx.AsyncClient, token: str) -> dict[str, dict[str, Any]]:
+    """The org's project-template.update events as the audit log lists them, by request id."""
+    response = await client.get("/api/v1/audit-logs", headers=bearer(token))
+    assert response.status_code == 200, response.text
+    return {
+        event["requestId"]: event
+        for event in response.json()["auditLogs"]
+        if event["action"] == "project-template.update"
+    }
+
+
+async def test_audit_event_records_the_whole_template_before_and_after_as_stored(
+    client: httpx.AsyncClient, world: Tokens
+) -> None:
+    first = await client.patch(
+        URL, json={"description": "first", "roles": []}, headers=bearer(world.admin)
+    )
+    second = await client.patch(URL, json={"name": "renamed"}, headers=bearer(world.admin))
+    assert first.status_code == second.status_code == 200, [first.text, second.text]
+
+    events = await update_events(client, world.admin)
+    one = events[first.headers["x-request-id"]]
+    two = events[second.headers["x-request-id"]]
+    assert one["before"] == {
+        "name": "standard",
+        "description": "Standard secret-manager project",
+        "roles": [RELEASE_MANAGER],  # as stored: rules unpacked
+        "environments": TWO_ENVS,
+    }
+    assert one["after"] == {**one["before"], "description": "first", "roles": []}
+    # The second update read the stored row: the first event's "after" is what was stored.
+    assert two["before"] == one["after"]
+    assert two["after"] == {**one["after"], "name": "renamed"}
+    assert one["target"] == two["target"] == {"type": "project-template", "id": TEMPLATE}
+
+
+async def test_refused_rename_and_stale_if_match_write_no_audit_event(
+    client: httpx.AsyncClient, world: Tokens
+) -> None:
+    before = await all_templates(client, world)
+    taken = await client.patch(
+        f"{BASE}/{SECOND_TEMPLATE}",
+        json={"name": "standard", "description": "x"},
+        headers=bearer(world.admin),
+    )
+    stale = await client.patch(
+        URL, json={"description": "y"}, headers={**bearer(world.admin), "If-Match": '"old"'}
+    )
+    assert_infisical_error(taken, 400, "BadRequest")
+    assert_infisical_error(stale, 412, "PreconditionFailed")
+    assert await all_templates(client, world) == before
+    assert await update_events(client, world.admin) == {}

@@ -12,12 +12,12 @@ from rolegate.api.infisical.permission_wire import (
     rules_out,
 )
 from rolegate.rbac.errors import InvalidInputError
-from rolegate.rbac.models import AdditionalPrivilege
 from rolegate.rbac.permissions import Rule
 from rolegate.rbac.privileges import PrivilegeChanges, PrivilegeTarget, TemporaryWindow
+from rolegate.rbac.privileges_repository import PrivilegeFields
 
 
-def privilege(row: AdditionalPrivilege) -> s.IdentityPrivilege:
+def privilege(row: PrivilegeFields) -> s.IdentityPrivilege:
     return s.IdentityPrivilege(
         id=row.id,
         slug=row.slug,

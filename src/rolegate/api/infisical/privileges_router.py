@@ -19,8 +19,8 @@ from rolegate.api.safe_update_openapi import READ_ETAG_RESPONSES, WRITE_ETAG_RES
 from rolegate.api.security_schemes import INFISICAL_AUTH
 from rolegate.rbac import privileges
 from rolegate.rbac.errors import InvalidInputError
-from rolegate.rbac.models import AdditionalPrivilege
 from rolegate.rbac.privileges import PrivilegeTarget, TemporaryWindow
+from rolegate.rbac.privileges_repository import PrivilegeFields
 
 Session = Annotated[AsyncSession, Depends(get_session)]
 IdentityIdQuery = Annotated[uuid.UUID, Query(description="The machine identity's ID")]
@@ -74,7 +74,7 @@ async def create_temporary_privilege(
     return s.IdentityPrivilegeResponse(privilege=mapping.privilege(row))
 
 
-def _privilege_response(row: AdditionalPrivilege) -> s.IdentityPrivilegeResponse:
+def _privilege_response(row: PrivilegeFields) -> s.IdentityPrivilegeResponse:
     """The representation of one privilege: what its GET returns (and its ETag hashes)."""
     return s.IdentityPrivilegeResponse(privilege=mapping.privilege(row))
 

@@ -9,7 +9,6 @@ from rolegate.api.infisical import templates_schemas as s
 from rolegate.api.infisical.permission_wire import Issues, collect_rules, rules_out
 from rolegate.rbac.builtin_roles import BUILTIN_PROJECT_ROLES
 from rolegate.rbac.errors import InvalidInputError
-from rolegate.rbac.models import ProjectTemplate
 from rolegate.rbac.permissions import rules_to_json
 from rolegate.rbac.projects import ProjectView
 from rolegate.rbac.templates import (
@@ -20,6 +19,7 @@ from rolegate.rbac.templates import (
     name_issues,
     role_issues,
 )
+from rolegate.rbac.templates_repository import TemplateFields
 
 
 def _builtin_roles() -> list[s.TemplateRole]:
@@ -31,7 +31,7 @@ def _builtin_roles() -> list[s.TemplateRole]:
     ]
 
 
-def template(row: ProjectTemplate) -> s.ProjectTemplate:
+def template(row: TemplateFields) -> s.ProjectTemplate:
     """Built-in roles (with their full rules) first, then the template's own."""
     custom = [
         s.TemplateRole(

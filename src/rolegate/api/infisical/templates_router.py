@@ -18,7 +18,7 @@ from rolegate.api.safe_update import READ_ETAG, SafeWrite
 from rolegate.api.safe_update_openapi import READ_ETAG_RESPONSES, WRITE_ETAG_RESPONSES
 from rolegate.api.security_schemes import INFISICAL_AUTH
 from rolegate.rbac import projects, templates
-from rolegate.rbac.models import ProjectTemplate
+from rolegate.rbac.templates_repository import TemplateFields
 
 Session = Annotated[AsyncSession, Depends(get_session)]
 
@@ -66,7 +66,7 @@ async def list_project_templates(
     return s.ProjectTemplateListResponse(projectTemplates=[mapping.template(r) for r in rows])
 
 
-def _template_response(row: ProjectTemplate) -> s.ProjectTemplateResponse:
+def _template_response(row: TemplateFields) -> s.ProjectTemplateResponse:
     """The representation of one template: what its GET returns (and its ETag hashes)."""
     return s.ProjectTemplateResponse(projectTemplate=mapping.template(row))
 
