@@ -87,6 +87,7 @@ def main() -> int:
                     "p50": row["p50_ms"],
                     "p99": row["p99_ms"],
                     "rss": row["rss_mb_per_worker"],
+                    "cpu": row.get("server_cpu_ms", 0.0),
                     "cold": data["cold_start_seconds"],
                     "statements": max(data["endpoints"][args.endpoint]["statements_per_request"]),
                     "busy": data["background_busy"],
@@ -96,6 +97,7 @@ def main() -> int:
                     f"{rev:>10} r{round_}: ratio {point['ratio']:.2f}  {point['rps']:.0f} req/s"
                     f" vs pgbench {point['pgbench']:.0f} tps  p50 {point['p50']:.1f} ms"
                     f"  p99 {point['p99']:.1f} ms  RSS {point['rss']:.0f} MB"
+                    f"  server CPU {point['cpu']:.2f} ms/req"
                     f"  cold {point['cold']:.2f} s  statements {point['statements']}"
                     f"  background busy {point['busy']:.0%}",
                     flush=True,
@@ -107,6 +109,7 @@ def main() -> int:
                 f"  {rev:>10}: {statistics.median(p['ratio'] for p in points):.2f} "
                 f"(rounds: {', '.join(format(p['ratio'], '.2f') for p in points)}), "
                 f"statements {points[0]['statements']}, "
+                f"server CPU {statistics.median(p['cpu'] for p in points):.2f} ms/req, "
                 f"cold start {statistics.median(p['cold'] for p in points):.2f} s, "
                 f"RSS {max(p['rss'] for p in points):.0f} MB"
             )

@@ -54,6 +54,9 @@ class Row:
     rss_mb_per_worker: float
     generator_cpu: float
     machine_busy: float
+    # rolegate's own CPU (all workers, user + system) per request served: the cost the
+    # ratio hides, and steadier than req/s on a shared machine.
+    server_cpu_ms: float
 
 
 def rolegate_bin() -> str:
@@ -162,13 +165,18 @@ def measure_point(
     concurrency: int,
     seconds: float,
     logs: Path,
-) -> tuple[loadgen.LoadResult, float]:
+) -> tuple[loadgen.LoadResult, float, float]:
+    """wrk's result, how busy the CPUs were, and rolegate's CPU ms per request."""
+    pids = server.worker_pids() or [server.proc.pid]
+    cpu_before = sum(procs.cpu_seconds(pid) for pid in pids)
     before = procs.machine_busy()
     result = loadgen.run_wrk(
         wrk, server.base, script, concurrency, seconds, logs / f"wrk-{endpoint.key}.log"
     )
     busy = procs.busy_fraction(before, procs.machine_busy())
-    return result, busy
+    cpu = sum(procs.cpu_seconds(pid) for pid in pids) - cpu_before
+    served = result.rps * seconds
+    return result, busy, cpu / served * 1000 if served else 0.0
 
 
 def bench_endpoint(
@@ -201,7 +209,7 @@ def bench_endpoint(
     }
     rows = []
     for c in concurrencies:
-        load, busy = measure_point(endpoint, server, wrk, script, c, seconds, logs)
+        load, busy, cpu_ms = measure_point(endpoint, server, wrk, script, c, seconds, logs)
         rss = rss_per_worker(server)
         ceiling = pgbench.run(
             scripts,
@@ -225,6 +233,7 @@ def bench_endpoint(
                 rss_mb_per_worker=rss,
                 generator_cpu=load.generator_cpu,
                 machine_busy=busy,
+                server_cpu_ms=cpu_ms,
             )
         )
         print_row(rows[-1])
@@ -233,7 +242,8 @@ def bench_endpoint(
 
 HEADER = (
     f"{'endpoint':<8} {'workers':>7} {'conc':>5} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
-    f"{'errors':>6} {'pgbench':>8} {'ratio':>6} {'RSS MB':>7} {'wrk CPU':>7} {'busy':>5}"
+    f"{'errors':>6} {'pgbench':>8} {'ratio':>6} {'RSS MB':>7} {'wrk CPU':>7} {'busy':>5} "
+    f"{'CPU ms/req':>10}"
 )
 
 
@@ -243,7 +253,7 @@ def fmt_row(r: Row) -> str:
     return (
         f"{r.endpoint:<8} {r.workers:>7} {r.concurrency:>5} {r.rps:8.0f} {r.p50_ms:8.2f} "
         f"{r.p99_ms:8.2f} {r.errors:>6} {tps} {ratio} {r.rss_mb_per_worker:7.1f} "
-        f"{r.generator_cpu:6.0%} {r.machine_busy:5.0%}"
+        f"{r.generator_cpu:6.0%} {r.machine_busy:5.0%} {r.server_cpu_ms:10.2f}"
     )
 
 
@@ -416,7 +426,7 @@ def main() -> int:
             for endpoint in endpoints:
                 script = work / f"wrk-{endpoint.key}.lua"
                 loadgen.run_wrk(wrk, server.base, script, 16, 2, logs / "warmup.log")
-                load, busy = measure_point(endpoint, server, wrk, script, 16, seconds, logs)
+                load, busy, cpu_ms = measure_point(endpoint, server, wrk, script, 16, seconds, logs)
                 paired = next(r for r in rows if r.endpoint == endpoint.key and r.concurrency == 16)
                 rows.append(
                     Row(
@@ -432,6 +442,7 @@ def main() -> int:
                         rss_mb_per_worker=rss_per_worker(server),
                         generator_cpu=load.generator_cpu,
                         machine_busy=busy,
+                        server_cpu_ms=cpu_ms,
                     )
                 )
                 print_row(rows[-1])
