@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rolegate.rbac import org_grants, role_groups
 from rolegate.rbac.actors import Actor
 from rolegate.rbac.models import RoleAssignment, User
-from rolegate.rbac.role_groups import BindingSpec, GroupPatch
+from rolegate.rbac.role_group_views import BindingSpec, GroupPatch
 from tests.api.ctrlhub.conftest import DEV, ENGINEERING, LONER, MEMBER, ORG, OWNER, WORLD
 from tests.conftest import seed_into
 
