@@ -26,10 +26,9 @@ from rolegate.rbac.errors import (
     GroupNotFoundError,
     InvalidInputError,
     NotFoundError,
-    OrganizationNotFoundError,
-    PermissionDeniedError,
 )
 from rolegate.rbac.models import Group, Role, RoleAssignment
+from rolegate.rbac.org_access import OrgAccess, org_access, require_iam_admin
 from rolegate.rbac.role_group_bindings import binding_rows, custom_names
 from rolegate.rbac.role_group_views import (
     BindingSpec,
@@ -49,18 +48,20 @@ MAX_SLUG_ATTEMPTS = 50
 
 
 async def authorize(
-    session: AsyncSession, actor: Actor, org_id: uuid.UUID, now: dt.datetime
+    session: AsyncSession,
+    actor: Actor,
+    org_id: uuid.UUID,
+    now: dt.datetime,
+    access: OrgAccess | None = None,
 ) -> None:
-    """The org exists (404), the actor is in it (403) and administers its IAM (403)."""
-    if await repository.get_organization(session, org_id) is None:
-        raise OrganizationNotFoundError(f"Organisation {org_id} not found")
-    user = await repo.get_user(session, actor.id)
-    if actor.org_id != org_id or user is None or user.org_id != org_id:
-        raise PermissionDeniedError("You are not a member of this organisation")
-    if not await org_grants.is_iam_admin(session, org_id, user, now):
-        raise PermissionDeniedError(
-            "Managing role groups needs the org_owner or org_admin role in this organisation"
-        )
+    """The org exists (404), the actor is in it (403) and administers its IAM (403).
+
+    ``access`` is what the surface's auth loaded with the token check (one query); without
+    it (or for another org), it is read here.
+    """
+    if access is None or access.org_id != org_id:
+        access = await org_access(session, actor, org_id, now)
+    require_iam_admin(access)
 
 
 def group_not_found(group_id: uuid.UUID) -> GroupNotFoundError:
@@ -112,8 +113,9 @@ async def get_group(
     org_id: uuid.UUID,
     group_id: uuid.UUID,
     now: dt.datetime,
+    access: OrgAccess | None = None,
 ) -> GroupView:
-    await authorize(session, actor, org_id, now)
+    await authorize(session, actor, org_id, now, access)
     group = await repository.get_group(session, group_id, org_id)
     if group is None:
         raise group_not_found(group_id)
@@ -126,8 +128,9 @@ async def list_groups(
     *,
     org_id: uuid.UUID,
     now: dt.datetime,
+    access: OrgAccess | None = None,
 ) -> list[GroupView]:
-    await authorize(session, actor, org_id, now)
+    await authorize(session, actor, org_id, now, access)
     return await _views(session, org_id, await repo.list_groups(session, org_id), now)
 
 
@@ -165,8 +168,9 @@ async def create_group(
     bindings: Sequence[BindingSpec],
     group_id: uuid.UUID | None,
     now: dt.datetime,
+    access: OrgAccess | None = None,
 ) -> GroupView:
-    await authorize(session, actor, org_id, now)
+    await authorize(session, actor, org_id, now, access)
     new_id = group_id or uuid.uuid4()
     if group_id is not None and await repo.group_id_taken(session, group_id):
         raise ConflictError(f"A group with id {group_id} already exists")
@@ -220,8 +224,9 @@ async def _locked(
     org_id: uuid.UUID,
     group_id: uuid.UUID,
     now: dt.datetime,
+    access: OrgAccess | None,
 ) -> Group:
-    await authorize(session, actor, org_id, now)
+    await authorize(session, actor, org_id, now, access)
     group = await repository.lock_group(session, group_id, org_id)
     if group is None:
         raise group_not_found(group_id)
@@ -236,6 +241,7 @@ async def update_group(
     group_id: uuid.UUID,
     patch: GroupPatch,
     now: dt.datetime,
+    access: OrgAccess | None = None,
     before_write: Callable[[GroupView], None] | None = None,
 ) -> GroupView:
     """Endpoint E: change the fields sent; ``bindings`` sent replaces the whole list.
@@ -243,7 +249,7 @@ async def update_group(
     ``before_write`` sees the group as it is, under its row lock, after every check passed
     and before anything is written (the API layer compares If-Match there).
     """
-    group = await _locked(session, actor, org_id, group_id, now)
+    group = await _locked(session, actor, org_id, group_id, now, access)
     current = await _view(session, group, now)
     # Snapshot now: the view holds the ORM row, which the re-read below refreshes.
     before = audit_state(current)
@@ -292,6 +298,7 @@ async def replace_members(
     group_id: uuid.UUID,
     user_ids: Sequence[uuid.UUID],
     now: dt.datetime,
+    access: OrgAccess | None = None,
 ) -> GroupView:
     """Replace the group's members; every user must belong to the org (404 naming it)."""
     seen: set[uuid.UUID] = set()
@@ -307,7 +314,7 @@ async def replace_members(
                 ]
             )
         seen.add(uid)
-    group = await _locked(session, actor, org_id, group_id, now)
+    group = await _locked(session, actor, org_id, group_id, now, access)
     users = await repo.users_of_org(session, org_id, user_ids)
     for index, uid in enumerate(user_ids):
         if uid not in users:
@@ -337,9 +344,10 @@ async def delete_group(
     org_id: uuid.UUID,
     group_id: uuid.UUID,
     now: dt.datetime,
+    access: OrgAccess | None = None,
 ) -> None:
     """Delete the group everywhere: it is one group for every surface."""
-    group = await _locked(session, actor, org_id, group_id, now)
+    group = await _locked(session, actor, org_id, group_id, now, access)
     before = audit_state(await _view(session, group, now))
     await repo.delete_group(session, group.id)
     await repository.record_audit(
