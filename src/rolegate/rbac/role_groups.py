@@ -1,10 +1,11 @@
-"""ctrl-hub role groups (endpoint E and its siblings): the rules, once.
+"""ctrl-hub role groups: reading, creating, members and deleting (E's siblings).
 
 A role group is a ``groups`` row; its bindings are ``role_assignments`` rows of the group
 with surface ``ctrlhub``, kind ``binding`` and a condition. Writers lock the group row
-(``SELECT ... FOR UPDATE``), so concurrent PATCHes serialize and the stored bindings are
+(``SELECT ... FOR UPDATE``), so concurrent writes serialize and the stored bindings are
 always exactly one submitted list. Rows that other surfaces made for the group (CSP
-roles, Infisical project roles) are never touched here.
+roles, Infisical project roles) are never touched here. Endpoint E, the PATCH, is
+:mod:`rolegate.rbac.role_group_update`.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,7 +34,6 @@ from rolegate.rbac.role_group_views import (
     BindingSpec,
     BindingView,
     CatalogueRole,
-    GroupPatch,
     GroupView,
     MemberView,
     audit_state,
@@ -231,63 +230,6 @@ async def _locked(
     if group is None:
         raise group_not_found(group_id)
     return group
-
-
-async def update_group(
-    session: AsyncSession,
-    actor: Actor,
-    *,
-    org_id: uuid.UUID,
-    group_id: uuid.UUID,
-    patch: GroupPatch,
-    now: dt.datetime,
-    access: OrgAccess | None = None,
-    before_write: Callable[[GroupView], None] | None = None,
-) -> GroupView:
-    """Endpoint E: change the fields sent; ``bindings`` sent replaces the whole list.
-
-    ``before_write`` sees the group as it is, under its row lock, after every check passed
-    and before anything is written (the API layer compares If-Match there).
-    """
-    group = await _locked(session, actor, org_id, group_id, now, access)
-    current = await _view(session, group, now)
-    # Snapshot now: the view holds the ORM row, which the re-read below refreshes.
-    before = audit_state(current)
-    values: dict[str, Any] = {}
-    if patch.name is not None:
-        values["name"] = patch.name
-    if patch.description is not None:
-        values["description"] = patch.description
-    rows = None
-    if patch.bindings is not None:
-        existing = (await repo.bindings_of(session, [group.id]))[group.id]
-        custom = await repo.org_roles_by_name(session, group.org_id, custom_names(patch.bindings))
-        rows = binding_rows(
-            actor,
-            org_id=group.org_id,
-            group_id=group.id,
-            specs=patch.bindings,
-            custom=custom,
-            existing=[ra for ra, _ in existing],
-            now=now,
-        )
-    if before_write is not None:
-        before_write(current)
-    # Every check has passed: from here on, only writes.
-    if rows is not None:
-        await repo.replace_bindings(session, group.id, rows)
-    group = await repo.update_group(session, group.id, values, now)
-    after = await _view(session, group, now)
-    await repository.record_audit(
-        session,
-        actor=actor,
-        action="ctrlhub.group.update",
-        target_type="group",
-        target_id=group.id,
-        before=before,
-        after=audit_state(after),
-    )
-    return after
 
 
 async def replace_members(

@@ -17,7 +17,7 @@ from rolegate.api.ctrlhub.auth import FALLBACK, CtrlHubRoute, CurrentActor, Curr
 from rolegate.api.ctrlhub.errors import MEDIA_TYPE, JsonApiResponse
 from rolegate.api.routing import get_session
 from rolegate.api.safe_update import READ_ETAG, SafeWrite
-from rolegate.rbac import role_groups
+from rolegate.rbac import role_group_update, role_groups
 
 Session = Annotated[AsyncSession, Depends(get_session)]
 
@@ -64,7 +64,7 @@ async def update_group(
     session: Session,
 ) -> s.GroupDocument:
     patch = mapping.group_patch(body, group_id)
-    view = await role_groups.update_group(
+    view = await role_group_update.update_group(
         session,
         auth.actor,
         org_id=org_id,
