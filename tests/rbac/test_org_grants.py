@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rolegate.rbac import org_grants, role_groups
+from rolegate.rbac import org_grants, role_group_update
 from rolegate.rbac.actors import Actor
 from rolegate.rbac.models import RoleAssignment, User
-from rolegate.rbac.role_groups import BindingSpec, GroupPatch
+from rolegate.rbac.role_group_views import BindingSpec, GroupPatch
 from tests.api.ctrlhub.conftest import DEV, ENGINEERING, LONER, MEMBER, ORG, OWNER, WORLD
 from tests.conftest import seed_into
 
@@ -28,7 +28,7 @@ def when(key: str, value: str, gate: str = "AND") -> dict[str, Any]:
 
 async def bind(session: AsyncSession, *specs: BindingSpec) -> list[uuid.UUID]:
     actor = Actor(kind="user", id=uuid.UUID(OWNER), org_id=uuid.UUID(ORG), surface="ctrlhub")
-    view = await role_groups.update_group(
+    view = await role_group_update.update_group(
         session,
         actor,
         org_id=uuid.UUID(ORG),

@@ -11,16 +11,18 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rolegate.rbac import org_grants_repository
 from rolegate.rbac import role_groups_repository as repo
 from rolegate.rbac.catalogue import IAM_ADMIN_ROLES
 from rolegate.rbac.conditions import PrincipalFacts, condition_matches
-from rolegate.rbac.models import Role, RoleAssignment, User
-from rolegate.rbac.role_groups_repository import BINDING, GrantRow
+from rolegate.rbac.models import Role, RoleAssignment
+from rolegate.rbac.org_grants_repository import BINDING, GrantRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +31,22 @@ class OrgGrant:
     builtin: bool  # a fixed catalogue role (org_owner, ...) rather than a custom role
 
 
-def facts_of(user: User) -> PrincipalFacts:
+class UserFields(Protocol):
+    """What grants need of a user (an ORM ``User`` or a plain row): conditions read it."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def org_id(self) -> uuid.UUID: ...
+    @property
+    def email(self) -> str: ...
+    @property
+    def attributes(self) -> Mapping[str, Any] | None: ...
+    @property
+    def profile(self) -> Mapping[str, Any] | None: ...
+
+
+def facts_of(user: UserFields) -> PrincipalFacts:
     return PrincipalFacts(
         id=str(user.id),
         email=user.email,
@@ -44,21 +61,43 @@ def _grant_of(row: GrantRow) -> OrgGrant | None:
     return OrgGrant(name=row.role_key, builtin=True)
 
 
-async def effective_grants(
-    session: AsyncSession, org_id: uuid.UUID, users: Sequence[User], now: dt.datetime
+def grants_of(
+    users: Sequence[UserFields], rows: Iterable[GrantRow]
 ) -> dict[uuid.UUID, list[OrgGrant]]:
-    """Each user's org roles now, deduplicated, built-in roles first, then by name."""
+    """Each user's org roles from grant rows already loaded (only active rows, as
+    :mod:`org_grants_repository` loads them): deduplicated, built-in roles first, then by
+    name. A binding counts when its condition matches the user."""
     by_id = {user.id: user for user in users}
-    rows = await repo.org_grant_rows(session, org_id, list(by_id), now)
+    facts: dict[uuid.UUID, PrincipalFacts] = {}
     found: dict[uuid.UUID, set[OrgGrant]] = defaultdict(set)
     for row in rows:
-        user = by_id[row.user_id]
-        if row.kind == BINDING and not condition_matches(row.condition, facts_of(user)):
-            continue
+        if row.kind == BINDING:
+            user_facts = facts.get(row.user_id)
+            if user_facts is None:
+                user_facts = facts[row.user_id] = facts_of(by_id[row.user_id])
+            if not condition_matches(row.condition, user_facts):
+                continue
         grant = _grant_of(row)
         if grant is not None:
             found[row.user_id].add(grant)
     return {uid: sorted(found[uid], key=lambda g: (not g.builtin, g.name)) for uid in by_id}
+
+
+async def effective_grants(
+    session: AsyncSession, org_id: uuid.UUID, users: Sequence[UserFields], now: dt.datetime
+) -> dict[uuid.UUID, list[OrgGrant]]:
+    """Each user's org roles now, deduplicated, built-in roles first, then by name."""
+    ids = list({user.id: user for user in users})
+    return grants_of(users, await org_grants_repository.org_grant_rows(session, org_id, ids, now))
+
+
+def catalogue_roles_of(
+    user: UserFields | None, org_id: uuid.UUID, rows: Iterable[GrantRow]
+) -> set[str]:
+    """:func:`held_catalogue_roles` for a user whose grant rows in ``org_id`` are loaded."""
+    if user is None or user.org_id != org_id:
+        return set()
+    return {g.name for g in grants_of([user], rows)[user.id] if g.builtin}
 
 
 async def held_catalogue_roles(
@@ -68,24 +107,30 @@ async def held_catalogue_roles(
 
     The one answer every surface uses for org authority: CSP and ctrl-hub access, and the
     Infisical org role of a user. It counts every surface's assignments, directly or through
-    a group, and ctrl-hub bindings whose condition matches the user.
+    a group, and ctrl-hub bindings whose condition matches the user. A caller that loaded
+    the user's grant rows already (ctrl-hub's auth query) asks :func:`catalogue_roles_of`.
     """
     user = await repo.get_user(session, user_id)
     if user is None or user.org_id != org_id:
         return set()
-    grants = (await effective_grants(session, org_id, [user], now))[user.id]
-    return {g.name for g in grants if g.builtin}
+    rows = await org_grants_repository.org_grant_rows(session, org_id, [user.id], now)
+    return catalogue_roles_of(user, org_id, rows)
 
 
-async def is_iam_admin(
-    session: AsyncSession, org_id: uuid.UUID, user: User, now: dt.datetime
-) -> bool:
-    """org_owner or org_admin now, directly or through a group (org_member is not enough).
+def administers_iam(catalogue_roles: set[str] | frozenset[str]) -> bool:
+    """org_owner or org_admin (org_member is not enough).
 
     Only the fixed roles count: a custom role that happens to be called ``org_admin``
     grants nothing here.
     """
-    return bool(await held_catalogue_roles(session, user.id, org_id, now) & IAM_ADMIN_ROLES)
+    return bool(catalogue_roles & IAM_ADMIN_ROLES)
+
+
+async def is_iam_admin(
+    session: AsyncSession, org_id: uuid.UUID, user: UserFields, now: dt.datetime
+) -> bool:
+    """org_owner or org_admin now, directly or through a group."""
+    return administers_iam(await held_catalogue_roles(session, user.id, org_id, now))
 
 
 async def applicable_bindings(

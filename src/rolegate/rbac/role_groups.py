@@ -1,10 +1,11 @@
-"""ctrl-hub role groups (endpoint E and its siblings): the rules, once.
+"""ctrl-hub role groups: reading, creating, members and deleting (E's siblings).
 
 A role group is a ``groups`` row; its bindings are ``role_assignments`` rows of the group
 with surface ``ctrlhub``, kind ``binding`` and a condition. Writers lock the group row
-(``SELECT ... FOR UPDATE``), so concurrent PATCHes serialize and the stored bindings are
+(``SELECT ... FOR UPDATE``), so concurrent writes serialize and the stored bindings are
 always exactly one submitted list. Rows that other surfaces made for the group (CSP
-roles, Infisical project roles) are never touched here.
+roles, Infisical project roles) are never touched here. Endpoint E, the PATCH, is
+:mod:`rolegate.rbac.role_group_update`.
 """
 
 from __future__ import annotations
@@ -12,9 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,86 +21,49 @@ from rolegate.rbac import org_grants, repository
 from rolegate.rbac import role_groups_repository as repo
 from rolegate.rbac.actors import Actor
 from rolegate.rbac.catalogue import ORG_ROLES
-from rolegate.rbac.conditions import UNCONDITIONAL, condition_issues
 from rolegate.rbac.errors import (
     ConflictError,
     GroupNotFoundError,
     InvalidInputError,
     NotFoundError,
-    OrganizationNotFoundError,
-    PermissionDeniedError,
 )
-from rolegate.rbac.models import Group, Role, RoleAssignment, User
-from rolegate.rbac.role_groups_repository import BINDING, SURFACE
+from rolegate.rbac.models import Group, Role, RoleAssignment
+from rolegate.rbac.org_access import OrgAccess, org_access, require_iam_admin
+from rolegate.rbac.role_group_bindings import binding_rows, custom_names
+from rolegate.rbac.role_group_views import (
+    BindingSpec,
+    BindingView,
+    CatalogueRole,
+    GroupView,
+    MemberView,
+    audit_state,
+    binding_view,
+)
 
 MAX_SLUG_ATTEMPTS = 50
-
-
-@dataclass(frozen=True, slots=True)
-class BindingSpec:
-    """One requested binding: a catalogue role name and a condition (None: unconditional)."""
-
-    role: str
-    condition: dict[str, Any] | None = None
-    id: uuid.UUID | None = None  # keep the id of an existing binding of the group
-
-
-@dataclass(frozen=True, slots=True)
-class GroupPatch:
-    """Fields a client sent; None means "not sent" (the wire layer refuses explicit nulls)."""
-
-    name: str | None = None
-    description: str | None = None
-    bindings: Sequence[BindingSpec] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class BindingView:
-    id: uuid.UUID
-    role: str
-    condition: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class MemberView:
-    user: User
-    grants: list[str]
-
-
-@dataclass(frozen=True, slots=True)
-class GroupView:
-    group: Group
-    bindings: list[BindingView]
-    members: list[MemberView] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class CatalogueRole:
-    id: str  # the name for a fixed role, the UUID for a custom role
-    name: str
-    description: str
-    custom: bool
 
 
 # --- authorization -------------------------------------------------------------------
 
 
-async def _authorize(
-    session: AsyncSession, actor: Actor, org_id: uuid.UUID, now: dt.datetime
+async def authorize(
+    session: AsyncSession,
+    actor: Actor,
+    org_id: uuid.UUID,
+    now: dt.datetime,
+    access: OrgAccess | None = None,
 ) -> None:
-    """The org exists (404), the actor is in it (403) and administers its IAM (403)."""
-    if await repository.get_organization(session, org_id) is None:
-        raise OrganizationNotFoundError(f"Organisation {org_id} not found")
-    user = await repo.get_user(session, actor.id)
-    if actor.org_id != org_id or user is None or user.org_id != org_id:
-        raise PermissionDeniedError("You are not a member of this organisation")
-    if not await org_grants.is_iam_admin(session, org_id, user, now):
-        raise PermissionDeniedError(
-            "Managing role groups needs the org_owner or org_admin role in this organisation"
-        )
+    """The org exists (404), the actor is in it (403) and administers its IAM (403).
+
+    ``access`` is what the surface's auth loaded with the token check (one query); without
+    it (or for another org), it is read here.
+    """
+    if access is None or access.org_id != org_id:
+        access = await org_access(session, actor, org_id, now)
+    require_iam_admin(access)
 
 
-def _group_not_found(group_id: uuid.UUID) -> GroupNotFoundError:
+def group_not_found(group_id: uuid.UUID) -> GroupNotFoundError:
     return GroupNotFoundError(f"Group {group_id} not found")
 
 
@@ -109,15 +71,14 @@ async def authorize_iam_admin(
     session: AsyncSession, actor: Actor, org_id: uuid.UUID, now: dt.datetime
 ) -> None:
     """The check every ctrl-hub route makes, for the binding explanations to reuse."""
-    await _authorize(session, actor, org_id, now)
+    await authorize(session, actor, org_id, now)
 
 
 # --- reading -------------------------------------------------------------------------
 
 
 def _binding_view(ra: RoleAssignment, role: Role | None) -> BindingView:
-    name = role.name if role is not None else ra.role_key
-    return BindingView(id=ra.id, role=name, condition=ra.condition or dict(UNCONDITIONAL))
+    return binding_view(ra.id, ra.role_key, role.name if role is not None else None, ra.condition)
 
 
 async def _views(
@@ -151,18 +112,24 @@ async def get_group(
     org_id: uuid.UUID,
     group_id: uuid.UUID,
     now: dt.datetime,
+    access: OrgAccess | None = None,
 ) -> GroupView:
-    await _authorize(session, actor, org_id, now)
+    await authorize(session, actor, org_id, now, access)
     group = await repository.get_group(session, group_id, org_id)
     if group is None:
-        raise _group_not_found(group_id)
+        raise group_not_found(group_id)
     return await _view(session, group, now)
 
 
 async def list_groups(
-    session: AsyncSession, actor: Actor, *, org_id: uuid.UUID, now: dt.datetime
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    org_id: uuid.UUID,
+    now: dt.datetime,
+    access: OrgAccess | None = None,
 ) -> list[GroupView]:
-    await _authorize(session, actor, org_id, now)
+    await authorize(session, actor, org_id, now, access)
     return await _views(session, org_id, await repo.list_groups(session, org_id), now)
 
 
@@ -180,90 +147,6 @@ async def role_catalogue(
         if r.name not in ORG_ROLES
     ]
     return fixed + custom
-
-
-# --- bindings ------------------------------------------------------------------------
-
-
-def _issue(message: str, *path: Any) -> dict[str, Any]:
-    return {"code": "invalid", "message": message, "path": ["bindings", *path]}
-
-
-async def _binding_rows(
-    session: AsyncSession,
-    actor: Actor,
-    group: Group,
-    specs: Sequence[BindingSpec],
-    existing: Sequence[tuple[RoleAssignment, Role | None]],
-    now: dt.datetime,
-) -> list[dict[str, Any]]:
-    """Validate the requested bindings as a whole and turn them into rows (400s together)."""
-    custom = await repo.org_roles_by_name(
-        session, group.org_id, [s.role for s in specs if s.role not in ORG_ROLES]
-    )
-    current = {ra.id: ra for ra, _ in existing}
-    issues: list[dict[str, Any]] = []
-    seen_ids: set[uuid.UUID] = set()
-    for index, spec in enumerate(specs):
-        if spec.role not in ORG_ROLES and spec.role not in custom:
-            issues.append(
-                _issue(
-                    f"Role '{spec.role}' is not in this organisation's role catalogue"
-                    " (GET /v3/roles)",
-                    index,
-                    "role",
-                )
-            )
-        if spec.condition is not None:
-            issues.extend(condition_issues(spec.condition, ["bindings", index, "condition"]))
-        if spec.id is not None:
-            if spec.id in seen_ids:
-                issues.append(_issue(f"Binding id {spec.id} is given twice", index, "id"))
-            elif spec.id not in current:
-                issues.append(
-                    _issue(
-                        f"Binding id {spec.id} is not a binding of this group;"
-                        " leave id out to create a new binding",
-                        index,
-                        "id",
-                    )
-                )
-            seen_ids.add(spec.id)
-    if issues:
-        raise InvalidInputError(issues)
-    rows = []
-    for index, spec in enumerate(specs):
-        role = None if spec.role in ORG_ROLES else custom[spec.role]
-        kept = current.get(spec.id) if spec.id is not None else None
-        rows.append(
-            {
-                "id": kept.id if kept is not None else uuid.uuid4(),
-                "org_id": group.org_id,
-                "surface": SURFACE,
-                "kind": BINDING,
-                "group_id": group.id,
-                "role_key": "custom" if role is not None else spec.role,
-                "role_id": role.id if role is not None else None,
-                "condition": spec.condition if spec.condition is not None else UNCONDITIONAL,
-                "position": index,
-                "created_by": kept.created_by if kept is not None else actor.audit_id,
-                "updated_by": actor.audit_id,
-                "created_at": kept.created_at if kept is not None else now,
-                "updated_at": now,
-            }
-        )
-    return rows
-
-
-def _audit_state(view: GroupView) -> dict[str, Any]:
-    return {
-        "name": view.group.name,
-        "description": view.group.description,
-        "bindings": [
-            {"id": str(b.id), "role": b.role, "condition": b.condition} for b in view.bindings
-        ],
-        "members": [str(m.user.id) for m in view.members],
-    }
 
 
 # --- writing -------------------------------------------------------------------------
@@ -284,8 +167,9 @@ async def create_group(
     bindings: Sequence[BindingSpec],
     group_id: uuid.UUID | None,
     now: dt.datetime,
+    access: OrgAccess | None = None,
 ) -> GroupView:
-    await _authorize(session, actor, org_id, now)
+    await authorize(session, actor, org_id, now, access)
     new_id = group_id or uuid.uuid4()
     if group_id is not None and await repo.group_id_taken(session, group_id):
         raise ConflictError(f"A group with id {group_id} already exists")
@@ -309,7 +193,16 @@ async def create_group(
             raise ConflictError(f"A group with id {new_id} already exists")
     if group is None:
         raise ConflictError(f"Too many groups are named like '{name}'")
-    rows = await _binding_rows(session, actor, group, bindings, [], now)
+    custom = await repo.org_roles_by_name(session, org_id, custom_names(bindings))
+    rows = binding_rows(
+        actor,
+        org_id=group.org_id,
+        group_id=group.id,
+        specs=bindings,
+        custom=custom,
+        existing=[],
+        now=now,
+    )
     await repo.replace_bindings(session, group.id, rows)
     view = await _view(session, group, now)
     await repository.record_audit(
@@ -319,66 +212,24 @@ async def create_group(
         target_type="group",
         target_id=group.id,
         before=None,
-        after=_audit_state(view),
+        after=audit_state(view),
     )
     return view
 
 
 async def _locked(
-    session: AsyncSession, actor: Actor, org_id: uuid.UUID, group_id: uuid.UUID, now: dt.datetime
-) -> Group:
-    await _authorize(session, actor, org_id, now)
-    group = await repository.lock_group(session, group_id, org_id)
-    if group is None:
-        raise _group_not_found(group_id)
-    return group
-
-
-async def update_group(
     session: AsyncSession,
     actor: Actor,
-    *,
     org_id: uuid.UUID,
     group_id: uuid.UUID,
-    patch: GroupPatch,
     now: dt.datetime,
-    before_write: Callable[[GroupView], None] | None = None,
-) -> GroupView:
-    """Endpoint E: change the fields sent; ``bindings`` sent replaces the whole list.
-
-    ``before_write`` sees the group as it is, under its row lock, after every check passed
-    and before anything is written (the API layer compares If-Match there).
-    """
-    group = await _locked(session, actor, org_id, group_id, now)
-    current = await _view(session, group, now)
-    # Snapshot now: the view holds the ORM row, which the re-read below refreshes.
-    before = _audit_state(current)
-    values: dict[str, Any] = {}
-    if patch.name is not None:
-        values["name"] = patch.name
-    if patch.description is not None:
-        values["description"] = patch.description
-    rows = None
-    if patch.bindings is not None:
-        existing = (await repo.bindings_of(session, [group.id]))[group.id]
-        rows = await _binding_rows(session, actor, group, patch.bindings, existing, now)
-    if before_write is not None:
-        before_write(current)
-    # Every check has passed: from here on, only writes.
-    if rows is not None:
-        await repo.replace_bindings(session, group.id, rows)
-    group = await repo.update_group(session, group.id, values, now)
-    after = await _view(session, group, now)
-    await repository.record_audit(
-        session,
-        actor=actor,
-        action="ctrlhub.group.update",
-        target_type="group",
-        target_id=group.id,
-        before=before,
-        after=_audit_state(after),
-    )
-    return after
+    access: OrgAccess | None,
+) -> Group:
+    await authorize(session, actor, org_id, now, access)
+    group = await repository.lock_group(session, group_id, org_id)
+    if group is None:
+        raise group_not_found(group_id)
+    return group
 
 
 async def replace_members(
@@ -389,6 +240,7 @@ async def replace_members(
     group_id: uuid.UUID,
     user_ids: Sequence[uuid.UUID],
     now: dt.datetime,
+    access: OrgAccess | None = None,
 ) -> GroupView:
     """Replace the group's members; every user must belong to the org (404 naming it)."""
     seen: set[uuid.UUID] = set()
@@ -404,14 +256,14 @@ async def replace_members(
                 ]
             )
         seen.add(uid)
-    group = await _locked(session, actor, org_id, group_id, now)
+    group = await _locked(session, actor, org_id, group_id, now, access)
     users = await repo.users_of_org(session, org_id, user_ids)
     for index, uid in enumerate(user_ids):
         if uid not in users:
             raise NotFoundError(
                 f"User {uid} not found in this organisation", path=["members", index]
             )
-    before = _audit_state(await _view(session, group, now))
+    before = audit_state(await _view(session, group, now))
     await repo.replace_members(session, group.id, user_ids)
     group = await repo.update_group(session, group.id, {}, now)
     after = await _view(session, group, now)
@@ -422,7 +274,7 @@ async def replace_members(
         target_type="group",
         target_id=group.id,
         before=before,
-        after=_audit_state(after),
+        after=audit_state(after),
     )
     return after
 
@@ -434,10 +286,11 @@ async def delete_group(
     org_id: uuid.UUID,
     group_id: uuid.UUID,
     now: dt.datetime,
+    access: OrgAccess | None = None,
 ) -> None:
     """Delete the group everywhere: it is one group for every surface."""
-    group = await _locked(session, actor, org_id, group_id, now)
-    before = _audit_state(await _view(session, group, now))
+    group = await _locked(session, actor, org_id, group_id, now, access)
+    before = audit_state(await _view(session, group, now))
     await repo.delete_group(session, group.id)
     await repository.record_audit(
         session,

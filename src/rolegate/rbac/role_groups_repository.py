@@ -1,4 +1,7 @@
-"""SQL for ctrl-hub role groups: groups, their conditional bindings, members and org grants."""
+"""SQL for ctrl-hub role groups: groups, their conditional bindings and members.
+
+The org grants that reach users are in :mod:`rolegate.rbac.org_grants_repository`.
+"""
 
 from __future__ import annotations
 
@@ -6,31 +9,18 @@ import datetime as dt
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert, literal, select, union_all, update
+from sqlalchemy import delete, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolegate.rbac.models import Group, GroupMember, Role, RoleAssignment, User
-from rolegate.rbac.repository import active_at
+
+# Re-exported: the role-group modules name binding rows by this module's constants.
+from rolegate.rbac.org_grants_repository import BINDING as BINDING
 
 SURFACE = "ctrlhub"
-BINDING = "binding"
-# Assignment kinds that give a role in the organization (not in a project or a service).
-ORG_KINDS = ("organization", "custom", BINDING)
-
-
-@dataclass(frozen=True, slots=True)
-class GrantRow:
-    """One org-level role assignment reaching a user, directly or through a group."""
-
-    user_id: uuid.UUID
-    kind: str
-    role_key: str
-    role_name: str | None  # the custom role's name when role_key == "custom"
-    condition: dict[str, Any] | None
 
 
 async def list_groups(session: AsyncSession, org_id: uuid.UUID) -> list[Group]:
@@ -196,59 +186,3 @@ async def is_member(session: AsyncSession, group_id: uuid.UUID, user_id: uuid.UU
         GroupMember.group_id == group_id, GroupMember.user_id == user_id
     )
     return (await session.execute(stmt)).scalar_one_or_none() is not None
-
-
-# --- org grants ----------------------------------------------------------------------
-
-
-async def org_grant_rows(
-    session: AsyncSession, org_id: uuid.UUID, user_ids: Sequence[uuid.UUID], now: dt.datetime
-) -> list[GrantRow]:
-    """Every org-level assignment active now that reaches one of ``user_ids``, any surface.
-
-    Bindings come with their condition; the caller evaluates it against the user.
-    """
-    if not user_ids:
-        return []
-    ra, gm = RoleAssignment, GroupMember
-    ids = list(user_ids)
-    common = (
-        ra.org_id == org_id,
-        ra.kind.in_(ORG_KINDS),
-        active_at(ra.starts_at, ra.ends_at, now),
-    )
-    direct = (
-        select(
-            ra.user_id.label("user_id"),
-            ra.kind,
-            ra.role_key,
-            Role.name.label("role_name"),
-            ra.condition,
-        )
-        .outerjoin(Role, Role.id == ra.role_id)
-        .where(ra.user_id.in_(ids), *common)
-    )
-    via_group = (
-        select(
-            gm.user_id.label("user_id"),
-            ra.kind,
-            ra.role_key,
-            Role.name.label("role_name"),
-            ra.condition,
-        )
-        .select_from(ra)
-        .join(gm, gm.group_id == ra.group_id)
-        .outerjoin(Role, Role.id == ra.role_id)
-        .where(gm.user_id.in_(ids), *common)
-    )
-    rows = (await session.execute(union_all(direct, via_group))).all()
-    return [
-        GrantRow(
-            user_id=row.user_id,
-            kind=row.kind,
-            role_key=row.role_key,
-            role_name=row.role_name,
-            condition=row.condition,
-        )
-        for row in rows
-    ]

@@ -9,13 +9,16 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rolegate.rbac import org_access_repository, org_grants
 from rolegate.rbac.actors import Actor
 from rolegate.rbac.errors import AuthenticationError, NotFoundError
 from rolegate.rbac.models import Organization, SessionToken, User
+from rolegate.rbac.org_access import ActorInOrg, OrgAccess
 from rolegate.rbac.secrets import new_token, token_digest
 
 SURFACE = "ctrlhub"
 TOKEN_PREFIX = "ses_"  # noqa: S105 - a prefix, not a secret
+INVALID = "The session token is invalid or has expired"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,11 +40,38 @@ async def authenticate(session: AsyncSession, token: str, now: dt.datetime) -> A
     )
     row = (await session.execute(stmt)).one_or_none()
     if row is None:
-        raise AuthenticationError("The session token is invalid or has expired")
+        raise AuthenticationError(INVALID)
     token_row, user = row[0], row[1]
     return Actor(
         kind="user", id=user.id, org_id=user.org_id, surface=SURFACE, token_id=token_row.id
     )
+
+
+async def authenticate_in_org(
+    session: AsyncSession, token: str, org_id: uuid.UUID | None, now: dt.datetime
+) -> ActorInOrg:
+    """:func:`authenticate`, and the actor's access to ``org_id``, in one query.
+
+    The access is what :func:`rolegate.rbac.org_access.require_iam_admin` checks; its
+    catalogue roles come from :func:`org_grants.catalogue_roles_of` over the grant rows the
+    same query loaded. No ``org_id`` (a path without one, or not a UUID): no access.
+    """
+    found = await org_access_repository.live_session(session, token_digest(token), org_id, now)
+    if found is None:
+        raise AuthenticationError(INVALID)
+    user = found.user
+    actor = Actor(
+        kind="user", id=user.id, org_id=user.org_id, surface=SURFACE, token_id=found.token_id
+    )
+    if org_id is None:
+        return ActorInOrg(actor=actor, access=None)
+    access = OrgAccess(
+        org_id,
+        found=found.org_found,
+        member=user.org_id == org_id,
+        catalogue_roles=frozenset(org_grants.catalogue_roles_of(user, org_id, found.grants)),
+    )
+    return ActorInOrg(actor=actor, access=access)
 
 
 async def mint(

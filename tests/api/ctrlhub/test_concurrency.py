@@ -1,22 +1,30 @@
-"""32 concurrent PATCHes of one group's bindings serialize: the result is one submitted list."""
+"""Concurrent writers of one group serialize on its row lock: a PATCH reads what the
+writer it waited for committed, and 32 concurrent PATCHes leave one submitted list."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import itertools
+import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from rolegate.rbac.models import AuditEvent, RoleAssignment
+from rolegate.rbac.models import AuditEvent, Group, GroupMember, RoleAssignment
 from tests.api.ctrlhub.conftest import (
+    DEV,
     ENGINEERING,
+    MEMBER,
+    ORG,
     WORLD,
     binding,
     group_url,
     headers,
     patch_body,
+    read_group,
     rule,
 )
 from tests.conftest import seed_into
@@ -95,3 +103,74 @@ async def test_32_concurrent_binding_patches_leave_exactly_one_submitted_list(
         for event in events:
             before = signature(event.before["bindings"])
             assert before == [] or before in afters
+
+
+async def _wait_until_blocked_on_a_lock(maker: async_sessionmaker[AsyncSession]) -> None:
+    async with maker() as probe:
+        for _ in range(200):
+            waiting = await probe.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                )
+            )
+            if waiting:
+                return
+            await asyncio.sleep(0.05)
+    raise AssertionError("the PATCH never waited for the group lock")
+
+
+async def test_patch_that_waited_for_the_group_lock_reads_what_the_holder_committed(
+    committed: dict[str, Any],
+) -> None:
+    maker = committed["sessionmaker"]
+    async with maker() as session:
+        await seed_into(session, WORLD)
+    client = committed["client"]
+    binding_id = uuid.uuid4()
+    async with maker() as holder:
+        # Another writer of the group (as replace_members is): lock, change, commit later.
+        await holder.execute(
+            select(Group).where(Group.id == uuid.UUID(ENGINEERING)).with_for_update()
+        )
+        await holder.execute(
+            delete(GroupMember).where(
+                GroupMember.group_id == uuid.UUID(ENGINEERING),
+                GroupMember.user_id == uuid.UUID(DEV),
+            )
+        )
+        holder.add(
+            RoleAssignment(
+                id=binding_id,
+                org_id=uuid.UUID(ORG),
+                surface="ctrlhub",
+                kind="binding",
+                group_id=uuid.UUID(ENGINEERING),
+                role_key="org_admin",
+                condition={"gate": "AND", "rules": []},
+                created_at=dt.datetime.now(dt.UTC),
+                updated_at=dt.datetime.now(dt.UTC),
+            )
+        )
+        await holder.flush()
+        patching = asyncio.create_task(
+            client.patch(group_url(), json=patch_body(name="After the lock"), headers=headers())
+        )
+        await _wait_until_blocked_on_a_lock(maker)
+        await holder.commit()
+    response = await patching
+
+    assert response.status_code == 200, response.text
+    assert response.json() == await read_group(client)
+    attributes = response.json()["data"]["attributes"]
+    assert [b["id"] for b in attributes["bindings"]] == [str(binding_id)]
+    [member] = response.json()["included"]
+    assert member["id"] == MEMBER and "org_admin" in member["meta"]["grants"]
+    async with maker() as session:
+        event = (
+            await session.execute(
+                select(AuditEvent).where(AuditEvent.action == "ctrlhub.group.update")
+            )
+        ).scalar_one()
+    assert event.before["members"] == [MEMBER]
+    assert [b["id"] for b in event.before["bindings"]] == [str(binding_id)]

@@ -6,7 +6,7 @@ import uuid
 
 from rolegate.api.ctrlhub import documents
 from rolegate.rbac.models import Group, User
-from rolegate.rbac.role_groups import BindingView, GroupView, MemberView
+from rolegate.rbac.role_group_views import BindingView, GroupView, MemberView
 
 ORG = uuid.uuid4()
 

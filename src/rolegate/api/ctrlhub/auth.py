@@ -7,6 +7,7 @@ A session token comes in ``X-Session-Token`` (the docs) or ``Authorization: Bear
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
@@ -18,6 +19,7 @@ from rolegate.api.routing import SurfaceRoute, request_session
 from rolegate.rbac import session_tokens
 from rolegate.rbac.actors import Actor
 from rolegate.rbac.errors import AuthenticationError
+from rolegate.rbac.org_access import ActorInOrg
 
 BODY_METHODS = frozenset({"POST", "PATCH", "PUT"})
 # Marks the catch-all route: it answers 404/405 and needs neither a token nor a body.
@@ -62,4 +64,23 @@ async def current_actor(request: Request) -> Actor:
     )
 
 
+async def current_actor_in_org(request: Request) -> ActorInOrg:
+    """The actor, and its access to the path's ``org_id``, in the token check's query.
+
+    The path parameter is read leniently: a malformed id loads no access (the route's own
+    validation answers it), so a dead token is still a 401 first, as with current_actor.
+    """
+    token = session_token(request)
+    if token is None:  # precheck already answered; kept for direct dependency use
+        raise AuthenticationError(MISSING_TOKEN)
+    try:
+        org_id: uuid.UUID | None = uuid.UUID(str(request.path_params.get("org_id")))
+    except ValueError:
+        org_id = None
+    return await session_tokens.authenticate_in_org(
+        request_session(request), token, org_id, dt.datetime.now(dt.UTC)
+    )
+
+
 CurrentActor = Annotated[Actor, Depends(current_actor)]
+CurrentActorInOrg = Annotated[ActorInOrg, Depends(current_actor_in_org)]

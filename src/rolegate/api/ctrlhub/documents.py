@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 
 from rolegate.api.ctrlhub import schemas as s
 from rolegate.rbac.conditions import UNCONDITIONAL
-from rolegate.rbac.role_groups import BindingView, CatalogueRole, GroupView, MemberView
+from rolegate.rbac.role_group_views import BindingView, CatalogueRole, GroupView, MemberView
 
 
 def identifier(type_: str, id_: object) -> s.Identifier:

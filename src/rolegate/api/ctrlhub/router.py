@@ -13,13 +13,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rolegate.api.ctrlhub import documents, mapping
 from rolegate.api.ctrlhub import schemas as s
-from rolegate.api.ctrlhub.auth import FALLBACK, CtrlHubRoute, CurrentActor
+from rolegate.api.ctrlhub.auth import FALLBACK, CtrlHubRoute, CurrentActor, CurrentActorInOrg
 from rolegate.api.ctrlhub.errors import MEDIA_TYPE, JsonApiResponse
 from rolegate.api.routing import get_session
 from rolegate.api.safe_update import READ_ETAG, SafeWrite
 from rolegate.api.safe_update_openapi import READ_ETAG_RESPONSES, WRITE_ETAG_RESPONSES
 from rolegate.api.security_schemes import CTRLHUB_AUTH
-from rolegate.rbac import role_groups
+from rolegate.rbac import role_group_update, role_groups
 
 Session = Annotated[AsyncSession, Depends(get_session)]
 
@@ -65,18 +65,19 @@ async def update_group(
     org_id: uuid.UUID,
     group_id: uuid.UUID,
     body: s.GroupPatchRequest,
-    actor: CurrentActor,
+    auth: CurrentActorInOrg,
     write: SafeWrite,
     session: Session,
 ) -> s.GroupDocument:
     patch = mapping.group_patch(body, group_id)
-    view = await role_groups.update_group(
+    view = await role_group_update.update_group(
         session,
-        actor,
+        auth.actor,
         org_id=org_id,
         group_id=group_id,
         patch=patch,
         now=_now(),
+        access=auth.access,
         before_write=write.precondition(documents.group_document),
     )
     document = documents.group_document(view)
@@ -88,9 +89,11 @@ async def update_group(
     GROUP, summary="Get a Role Group", dependencies=[READ_ETAG], responses=READ_ETAG_RESPONSES
 )
 async def get_group(
-    org_id: uuid.UUID, group_id: uuid.UUID, actor: CurrentActor, session: Session
+    org_id: uuid.UUID, group_id: uuid.UUID, auth: CurrentActorInOrg, session: Session
 ) -> s.GroupDocument:
-    view = await role_groups.get_group(session, actor, org_id=org_id, group_id=group_id, now=_now())
+    view = await role_groups.get_group(
+        session, auth.actor, org_id=org_id, group_id=group_id, now=_now(), access=auth.access
+    )
     return documents.group_document(view)
 
 
@@ -98,9 +101,11 @@ async def get_group(
     GROUPS, summary="List Role Groups", dependencies=[READ_ETAG], responses=READ_ETAG_RESPONSES
 )
 async def list_groups(
-    org_id: uuid.UUID, actor: CurrentActor, session: Session
+    org_id: uuid.UUID, auth: CurrentActorInOrg, session: Session
 ) -> s.GroupListDocument:
-    views = await role_groups.list_groups(session, actor, org_id=org_id, now=_now())
+    views = await role_groups.list_groups(
+        session, auth.actor, org_id=org_id, now=_now(), access=auth.access
+    )
     return documents.group_list_document(views)
 
 
@@ -113,7 +118,7 @@ async def list_groups(
 async def create_group(
     org_id: uuid.UUID,
     body: s.GroupCreateRequest,
-    actor: CurrentActor,
+    auth: CurrentActorInOrg,
     session: Session,
     response: Response,
 ) -> s.GroupDocument:
@@ -121,13 +126,14 @@ async def create_group(
     attributes = body.data.attributes
     view = await role_groups.create_group(
         session,
-        actor,
+        auth.actor,
         org_id=org_id,
         name=attributes.name,
         description=attributes.description,
         bindings=mapping.bindings(attributes.bindings),
         group_id=body.data.id,
         now=_now(),
+        access=auth.access,
     )
     response.headers["Location"] = f"/v3/orgs/{org_id}/iam/groups/{view.group.id}"
     return documents.group_document(view)
@@ -135,9 +141,11 @@ async def create_group(
 
 @router.delete(GROUP, status_code=204, summary="Delete a Role Group", response_class=Response)
 async def delete_group(
-    org_id: uuid.UUID, group_id: uuid.UUID, actor: CurrentActor, session: Session
+    org_id: uuid.UUID, group_id: uuid.UUID, auth: CurrentActorInOrg, session: Session
 ) -> Response:
-    await role_groups.delete_group(session, actor, org_id=org_id, group_id=group_id, now=_now())
+    await role_groups.delete_group(
+        session, auth.actor, org_id=org_id, group_id=group_id, now=_now(), access=auth.access
+    )
     return Response(status_code=204)
 
 
@@ -150,16 +158,17 @@ async def replace_members(
     org_id: uuid.UUID,
     group_id: uuid.UUID,
     body: s.MembersRequest,
-    actor: CurrentActor,
+    auth: CurrentActorInOrg,
     session: Session,
 ) -> s.MembersDocument:
     view = await role_groups.replace_members(
         session,
-        actor,
+        auth.actor,
         org_id=org_id,
         group_id=group_id,
         user_ids=mapping.member_ids(body),
         now=_now(),
+        access=auth.access,
     )
     return documents.members_document(view)
 
