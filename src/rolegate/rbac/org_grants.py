@@ -44,6 +44,21 @@ def _grant_of(row: GrantRow) -> OrgGrant | None:
     return OrgGrant(name=row.role_key, builtin=True)
 
 
+def _counted_grant(row: GrantRow, facts: PrincipalFacts) -> OrgGrant | None:
+    """The grant a row gives its user, or None (a binding whose condition does not match)."""
+    if row.kind == BINDING and not condition_matches(row.condition, facts):
+        return None
+    return _grant_of(row)
+
+
+def catalogue_roles_from_rows(facts: PrincipalFacts, rows: Sequence[GrantRow]) -> set[str]:
+    """:func:`held_catalogue_roles` from rows already loaded (``repo.org_grant_rows``'
+    rows of this user in the org, active now), for a caller that read them with the token.
+    """
+    grants = (_counted_grant(row, facts) for row in rows)
+    return {g.name for g in grants if g is not None and g.builtin}
+
+
 async def effective_grants(
     session: AsyncSession, org_id: uuid.UUID, users: Sequence[User], now: dt.datetime
 ) -> dict[uuid.UUID, list[OrgGrant]]:
@@ -52,10 +67,7 @@ async def effective_grants(
     rows = await repo.org_grant_rows(session, org_id, list(by_id), now)
     found: dict[uuid.UUID, set[OrgGrant]] = defaultdict(set)
     for row in rows:
-        user = by_id[row.user_id]
-        if row.kind == BINDING and not condition_matches(row.condition, facts_of(user)):
-            continue
-        grant = _grant_of(row)
+        grant = _counted_grant(row, facts_of(by_id[row.user_id]))
         if grant is not None:
             found[row.user_id].add(grant)
     return {uid: sorted(found[uid], key=lambda g: (not g.builtin, g.name)) for uid in by_id}
