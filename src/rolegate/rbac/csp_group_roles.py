@@ -12,20 +12,31 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolegate.rbac import csp_group_roles_repository as repo
-from rolegate.rbac import outbox, repository
+from rolegate.rbac import csp_role_rows_repository as rows_repo
+from rolegate.rbac import repository
 from rolegate.rbac.actors import Actor
 from rolegate.rbac.catalogue import IAM_ADMIN_ROLES
-from rolegate.rbac.csp_access import GROUP_NOT_FOUND, OWNER_ONLY, authorize, parse_id
+from rolegate.rbac.csp_access import (
+    GROUP_NOT_FOUND,
+    OWNER_ONLY,
+    authorize,
+    authorize_principal,
+    parse_id,
+)
+from rolegate.rbac.csp_auth import CspPrincipal
 from rolegate.rbac.csp_role_changes import (
     BindingSpec,
+    GroupRef,
     GroupRolesUpdate,
     Path,
     SectionUpdate,
+    catalogue_wanted,
     check_names_once,
     plan_changes,
     resolve_sections,
@@ -37,10 +48,10 @@ from rolegate.rbac.csp_role_views import (
     active_view,
     audit_roles,
     is_active,
+    rows_after,
     view_of,
 )
 from rolegate.rbac.errors import GroupNotFoundError
-from rolegate.rbac.models import Group, Organization
 
 # The types the API layer builds requests from and renders views of.
 __all__ = [
@@ -67,7 +78,7 @@ NOTIFY_MAX_MEMBERS = 1000
 
 async def update_group_roles(
     session: AsyncSession,
-    actor: Actor,
+    principal: CspPrincipal,
     *,
     org_id: str,
     group_id: str,
@@ -80,71 +91,95 @@ async def update_group_roles(
     Returns the group's active roles afterwards (what its GET shows). ``before_write``
     sees the active roles before the change, under the group's row lock, after every
     check passed and before anything is written (the API layer compares If-Match there).
+
+    Statements: the principal and its org roles came with the token (one statement); then
+    the group lock with the roles the request names, the group's rows, and one write.
     """
-    org = await authorize(
-        session, actor, parse_id(org_id), OWNER_ONLY, "update the roles of a group", now
+    actor = principal.actor
+    org_uuid = parse_id(org_id)
+    await authorize_principal(
+        session, principal, org_uuid, OWNER_ONLY, "update the roles of a group"
     )
+    assert org_uuid is not None  # noqa: S101 - authorize_principal refused anything else
     for sec in update.sections:
         check_names_once(sec)
     group_uuid = parse_id(group_id)
-    group = await repository.lock_group(session, group_uuid, org.id) if group_uuid else None
+    custom_names, service_ids = catalogue_wanted(update.sections)
+    group = (
+        await rows_repo.lock_group(
+            session,
+            org_id=org_uuid,
+            group_id=group_uuid,
+            custom_names=sorted(custom_names),
+            service_ids=sorted(service_ids),
+        )
+        if group_uuid
+        else None
+    )
     if group is None:
         raise GroupNotFoundError(GROUP_NOT_FOUND)
-    resolved = await resolve_sections(session, org, update.sections)
-    current = await repo.group_assignments(session, group.id)
-    before = view_of([(ra, role) for ra, role in current if is_active(ra, now)])
-    plan = plan_changes(actor, group, update.sections, resolved, current, now)
+    resolved = resolve_sections(update.sections, group.catalogue)
+    current = await rows_repo.group_rows(session, group.id)
+    before = view_of([ra for ra in current if is_active(ra, now)])
+    plan = plan_changes(
+        actor, GroupRef(id=group.id, org_id=org_uuid), update.sections, resolved, current, now
+    )
     if before_write is not None:
         before_write(before)
 
-    # Every check has passed: from here on, only writes.
-    await repo.delete_assignments(session, sorted(set(plan.deletes)))
-    for assignment_id, values in plan.updates:
-        await repo.update_assignment(session, assignment_id, values)
-    await repo.insert_assignments(session, plan.inserts)
-    await repo.touch_group(session, group.id, now)
-    after = await active_view(session, group.id, now)
-    await repository.record_audit(
-        session,
-        actor=actor,
-        action="csp.group.roles.update",
-        target_type="group",
-        target_id=group.id,
-        before=audit_roles(before),
-        after=audit_roles(after),
-    )
+    # Every check has passed: from here on, only the write (one statement).
+    deletes = set(plan.deletes)
+    updates = [{**values, "id": ra_id} for ra_id, values in plan.updates if ra_id not in deletes]
+    after = view_of(rows_after(current, deletes, updates, plan.inserts, now))
+    notifications = None
     if update.notify_users and plan.changes:
-        await _notify(session, org, group, plan.changes)
+        notifications = _notifications(principal.org_name, group.name, plan.changes)
+    written = await rows_repo.write(
+        session,
+        org_id=org_uuid,
+        group_id=group.id,
+        actor=actor.audit_id,
+        now=now,
+        deletes=sorted(deletes),
+        updates=updates,
+        inserts=plan.inserts,
+        audit=repository.audit_params(
+            actor=actor,
+            action="csp.group.roles.update",
+            target_type="group",
+            target_id=group.id,
+            before=audit_roles(before),
+            after=audit_roles(after),
+        ),
+        notifications=notifications,
+    )
+    if notifications is not None:
+        _log_notified(group.id, written)
     return after
 
 
-async def _notify(
-    session: AsyncSession, org: Organization, group: Group, changes: list[str]
-) -> None:
-    members = await repo.member_count(session, group.id)
-    if members > NOTIFY_MAX_MEMBERS:
+def _notifications(org_name: str, group_name: str, changes: list[str]) -> rows_repo.Notifications:
+    subject = f"[{org_name}] The roles of your group {group_name} changed"
+    bodies = [
+        f"{change} for the group {group_name} in the organization {org_name}.\n"
+        "As a member of this group, your access changes with it.\n"
+        for change in changes
+    ]
+    return rows_repo.Notifications(
+        subjects=[subject] * len(bodies), bodies=bodies, max_members=NOTIFY_MAX_MEMBERS
+    )
+
+
+def _log_notified(group_id: uuid.UUID, written: rows_repo.Written) -> None:
+    if written.members > NOTIFY_MAX_MEMBERS:
         log.info(
             "group %s has %d members (more than %d): no role-change notifications",
-            group.id,
-            members,
+            group_id,
+            written.members,
             NOTIFY_MAX_MEMBERS,
         )
         return
-    subject = f"[{org.name}] The roles of your group {group.name} changed"
-    notes = [
-        outbox.Notification(
-            subject=subject,
-            body=(
-                f"{change} for the group {group.name} in the organization {org.name}.\n"
-                "As a member of this group, your access changes with it.\n"
-            ),
-        )
-        for change in changes
-    ]
-    written = await outbox.enqueue_for_group_members(
-        session, org_id=org.id, group_id=group.id, notifications=notes
-    )
-    log.info("queued %d role-change notifications for group %s", written, group.id)
+    log.info("queued %d role-change notifications for group %s", written.queued, group_id)
 
 
 async def get_group_roles(

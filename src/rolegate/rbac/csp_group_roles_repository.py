@@ -1,18 +1,16 @@
-"""SQL for CSP groups and their organization, custom and service roles.
+"""SQL for CSP groups, API tokens and users.
 
-Only ``role_assignments`` rows with ``surface = 'csp'`` held by a group are read or
-written here: Infisical and ctrl-hub rows of the same group are never touched.
+A group's CSP role rows are read and written by ``csp_role_rows_repository`` (endpoint
+D's statements, which the GET of a group's roles shares).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,30 +20,15 @@ from rolegate.rbac.models import (
     GroupMember,
     Role,
     RoleAssignment,
-    ServiceDefinition,
     User,
 )
 from rolegate.rbac.repository import active_at
-
-SURFACE = "csp"
-CSP_KINDS = ("organization", "custom", "service")
 
 
 @dataclass(frozen=True, slots=True)
 class GroupRow:
     group: Group
     users_count: int
-
-
-async def lock_group(session: AsyncSession, group_id: uuid.UUID, org_id: uuid.UUID) -> Group | None:
-    """The group row, locked until the transaction ends: concurrent PATCHes serialize here."""
-    stmt = (
-        select(Group)
-        .where(Group.id == group_id, Group.org_id == org_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def get_group_row(
@@ -117,90 +100,6 @@ async def insert_group(
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def touch_group(session: AsyncSession, group_id: uuid.UUID, now: dt.datetime) -> None:
-    await session.execute(update(Group).where(Group.id == group_id).values(updated_at=now))
-
-
-# --- role catalogue lookups -----------------------------------------------------------
-
-
-async def custom_roles_by_name(
-    session: AsyncSession, org_id: uuid.UUID, names: Iterable[str]
-) -> dict[str, Role]:
-    wanted = sorted(set(names))
-    if not wanted:
-        return {}
-    stmt = select(Role).where(Role.org_id == org_id, Role.scope == "org", Role.name.in_(wanted))
-    return {role.name: role for role in (await session.execute(stmt)).scalars()}
-
-
-async def service_definitions(
-    session: AsyncSession, org_id: uuid.UUID, ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, ServiceDefinition]:
-    wanted = sorted(set(ids))
-    if not wanted:
-        return {}
-    stmt = select(ServiceDefinition).where(
-        ServiceDefinition.org_id == org_id, ServiceDefinition.id.in_(wanted)
-    )
-    return {sd.id: sd for sd in (await session.execute(stmt)).scalars()}
-
-
-async def service_roles(
-    session: AsyncSession, service_ids: Iterable[uuid.UUID]
-) -> dict[tuple[uuid.UUID, str], Role]:
-    wanted = sorted(set(service_ids))
-    if not wanted:
-        return {}
-    stmt = select(Role).where(Role.scope == "service", Role.service_definition_id.in_(wanted))
-    return {
-        (role.service_definition_id, role.name): role
-        for role in (await session.execute(stmt)).scalars()
-        if role.service_definition_id is not None
-    }
-
-
-# --- a group's CSP role assignments ---------------------------------------------------
-
-
-async def group_assignments(
-    session: AsyncSession, group_id: uuid.UUID, *, active_now: dt.datetime | None = None
-) -> list[tuple[RoleAssignment, Role | None]]:
-    """The group's CSP rows (all of them, or only those active at ``active_now``)."""
-    stmt = (
-        select(RoleAssignment, Role)
-        .outerjoin(Role, Role.id == RoleAssignment.role_id)
-        .where(
-            RoleAssignment.group_id == group_id,
-            RoleAssignment.surface == SURFACE,
-            RoleAssignment.kind.in_(CSP_KINDS),
-        )
-        .order_by(RoleAssignment.kind, RoleAssignment.created_at, RoleAssignment.id)
-        .execution_options(populate_existing=True)
-    )
-    if active_now is not None:
-        stmt = stmt.where(active_at(RoleAssignment.starts_at, RoleAssignment.ends_at, active_now))
-    return [(ra, role) for ra, role in (await session.execute(stmt)).all()]
-
-
-async def insert_assignments(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        await session.execute(insert(RoleAssignment), list(rows))
-
-
-async def update_assignment(
-    session: AsyncSession, assignment_id: uuid.UUID, values: dict[str, Any]
-) -> None:
-    await session.execute(
-        update(RoleAssignment).where(RoleAssignment.id == assignment_id).values(**values)
-    )
-
-
-async def delete_assignments(session: AsyncSession, ids: Sequence[uuid.UUID]) -> None:
-    if ids:
-        await session.execute(delete(RoleAssignment).where(RoleAssignment.id.in_(list(ids))))
-
-
 # --- users and their authority ---------------------------------------------------------
 
 
@@ -219,10 +118,6 @@ async def user_for_api_token(session: AsyncSession, digest: bytes, now: dt.datet
 async def users_by_email(session: AsyncSession, email: str) -> list[User]:
     stmt = select(User).where(func.lower(User.email) == email.lower()).order_by(User.org_id)
     return list((await session.execute(stmt)).scalars())
-
-
-async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
-    return await session.get(User, user_id)
 
 
 async def user_service_roles(
@@ -244,8 +139,3 @@ async def user_service_roles(
         .distinct()
     )
     return [(sd, name) for sd, name in (await session.execute(stmt)).all() if sd is not None]
-
-
-async def member_count(session: AsyncSession, group_id: uuid.UUID) -> int:
-    stmt = select(func.count()).select_from(GroupMember).where(GroupMember.group_id == group_id)
-    return int((await session.execute(stmt)).scalar_one())

@@ -13,15 +13,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from rolegate.rbac import csp_group_roles_repository as repo
 from rolegate.rbac.actors import Actor
 from rolegate.rbac.catalogue import ORG_ROLES
 from rolegate.rbac.csp_access import parse_id
+from rolegate.rbac.csp_role_rows_repository import AssignmentRow, Catalogue
 from rolegate.rbac.csp_role_views import Kind, is_active, key_of
 from rolegate.rbac.errors import InvalidInputError
-from rolegate.rbac.models import Group, Organization, Role, RoleAssignment
 
 SURFACE = "csp"
 Path = tuple[str | int, ...]
@@ -72,12 +69,18 @@ class Target:
 
     kind: Kind
     name: str
-    role: Role | None
+    role_id: uuid.UUID | None  # None for a catalogue (organization) role
     service_definition_id: uuid.UUID | None
 
     @property
     def key(self) -> tuple[str, uuid.UUID | None, str]:
         return (self.kind, self.service_definition_id, self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRef:
+    id: uuid.UUID
+    org_id: uuid.UUID
 
 
 @dataclass(slots=True)
@@ -126,12 +129,21 @@ def _expiry(spec: BindingSpec, now: dt.datetime) -> dt.datetime | None:
     return expires
 
 
-async def resolve_sections(
-    session: AsyncSession, org: Organization, sections: list[SectionUpdate]
+def catalogue_wanted(sections: list[SectionUpdate]) -> tuple[set[str], set[uuid.UUID]]:
+    """The custom role names and service definition ids the request names (to look up)."""
+    custom = {s.name for sec in sections if sec.kind == "custom" for s in _all(sec)}
+    services = {
+        sd_id
+        for sec in sections
+        if sec.kind == "service" and (sd_id := parse_id(sec.service_definition_id or ""))
+    }
+    return custom, services
+
+
+def resolve_sections(
+    sections: list[SectionUpdate], catalogue: Catalogue
 ) -> dict[int, dict[str, Target]]:
     """Resolve every name of every section (index → name → target); unknown ones are a 400."""
-    custom_names = {s.name for sec in sections if sec.kind == "custom" for s in _all(sec)}
-    custom = await repo.custom_roles_by_name(session, org.id, custom_names)
     service_ids: dict[int, uuid.UUID] = {}
     seen_services: dict[uuid.UUID, Path] = {}
     for index, sec in enumerate(sections):
@@ -148,14 +160,12 @@ async def resolve_sections(
         if sd_id is not None:
             seen_services[sd_id] = path
             service_ids[index] = sd_id
-    services = await repo.service_definitions(session, org.id, service_ids.values())
-    service_roles = await repo.service_roles(session, services.keys())
 
     resolved: dict[int, dict[str, Target]] = {}
     for index, sec in enumerate(sections):
         targets: dict[str, Target] = {}
         sd_id = service_ids.get(index)
-        if sec.kind == "service" and (sd_id is None or sd_id not in services):
+        if sec.kind == "service" and (sd_id is None or sd_id not in catalogue.services):
             raise _issue(
                 (*sec.path, "serviceDefinitionId"),
                 f"Unknown serviceDefinitionId '{sec.service_definition_id}'",
@@ -171,19 +181,19 @@ async def resolve_sections(
                     )
                 targets[spec.name] = Target("organization", spec.name, None, None)
             elif sec.kind == "custom":
-                role = custom.get(spec.name)
-                if role is None:
+                role_id = catalogue.custom.get(spec.name)
+                if role_id is None:
                     raise _issue(name_path, f"Unknown custom role '{spec.name}'")
-                targets[spec.name] = Target("custom", spec.name, role, None)
+                targets[spec.name] = Target("custom", spec.name, role_id, None)
             else:
                 assert sd_id is not None  # noqa: S101 - checked above
-                role = service_roles.get((sd_id, spec.name))
-                if role is None:
+                role_id = catalogue.service_roles.get((sd_id, spec.name))
+                if role_id is None:
                     raise _issue(
                         name_path,
                         f"Unknown role '{spec.name}' of service definition '{sd_id}'",
                     )
-                targets[spec.name] = Target("service", spec.name, role, sd_id)
+                targets[spec.name] = Target("service", spec.name, role_id, sd_id)
         resolved[index] = targets
     return resolved
 
@@ -206,15 +216,15 @@ def _describe_expiry(expires: dt.datetime | None) -> str:
 
 def plan_changes(
     actor: Actor,
-    group: Group,
+    group: GroupRef,
     sections: list[SectionUpdate],
     resolved: dict[int, dict[str, Target]],
-    current: list[tuple[RoleAssignment, Role | None]],
+    current: list[AssignmentRow],
     now: dt.datetime,
 ) -> Plan:
-    rows: dict[tuple[str, uuid.UUID | None, str], list[RoleAssignment]] = defaultdict(list)
-    for ra, role in current:
-        rows[key_of(ra, role)].append(ra)
+    rows: dict[tuple[str, uuid.UUID | None, str], list[AssignmentRow]] = defaultdict(list)
+    for ra in current:
+        rows[key_of(ra)].append(ra)
     plan = Plan()
     for index, sec in enumerate(sections):
         targets = resolved[index]
@@ -275,8 +285,10 @@ def plan_changes(
                     "surface": SURFACE,
                     "kind": target.kind,
                     "group_id": group.id,
-                    "role_key": "custom" if target.role is not None else target.name,
-                    "role_id": target.role.id if target.role is not None else None,
+                    "role_key": "custom" if target.role_id is not None else target.name,
+                    "role_id": target.role_id,
+                    # Not a column: what the row reads back as (custom and service roles).
+                    "role_name": target.name if target.role_id is not None else None,
                     "service_definition_id": target.service_definition_id,
                     "resource": spec.resource,
                     "starts_at": None,

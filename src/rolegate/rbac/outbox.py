@@ -4,62 +4,25 @@ Writing the notification in the same transaction as the change means a notificat
 exists if and only if the change committed. Delivery (``rolegate.outbox_worker``) claims
 due rows with ``FOR UPDATE SKIP LOCKED``, so any number of workers in any number of
 processes can run at once and each row is claimed by one of them at a time.
+
+Endpoint D writes its rows as a CTE of its write statement
+(``csp_role_rows_repository.write``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
 
-from sqlalchemy import func, insert, literal, select, update
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rolegate.rbac.models import GroupMember, NotificationOutbox, User
+from rolegate.rbac.models import NotificationOutbox
 
 # Retries back off exponentially from BASE to CAP; after MAX_ATTEMPTS a row is 'failed'.
 BACKOFF_BASE_SECONDS = 5.0
 BACKOFF_CAP_SECONDS = 3600.0
 MAX_ATTEMPTS = 10
-
-
-@dataclass(frozen=True, slots=True)
-class Notification:
-    subject: str
-    body: str
-
-
-async def enqueue_for_group_members(
-    session: AsyncSession,
-    *,
-    org_id: uuid.UUID,
-    group_id: uuid.UUID,
-    notifications: list[Notification],
-) -> int:
-    """One row per (member of the group, notification), each a single INSERT … SELECT."""
-    written = 0
-    for note in notifications:
-        rows = (
-            select(
-                func.gen_random_uuid(),
-                literal(org_id, UUID(as_uuid=True)),
-                GroupMember.group_id,
-                User.id,
-                User.email,
-                literal(note.subject),
-                literal(note.body),
-            )
-            .select_from(GroupMember)
-            .join(User, User.id == GroupMember.user_id)
-            .where(GroupMember.group_id == group_id)
-        )
-        stmt = insert(NotificationOutbox).from_select(
-            ["id", "org_id", "group_id", "user_id", "recipient", "subject", "body"], rows
-        )
-        result = await session.execute(stmt)
-        written += int(getattr(result, "rowcount", 0) or 0)
-    return written
 
 
 async def claim_due(

@@ -9,9 +9,9 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, text
 
-from rolegate.rbac.models import RoleAssignment
+from rolegate.rbac.models import Group, RoleAssignment
 from tests.api.csp.conftest import API_TOKENS, ENGINEERING, ORG, WORLD, csp, exchange, roles_url
 from tests.conftest import seed_into
 
@@ -91,3 +91,67 @@ async def test_16_concurrent_adds_of_one_role_leave_exactly_one_grant(
             )
         ).scalar()
     assert rows == 1
+
+
+# --- a PATCH that had to wait for the group's lock reads what its holder committed ------
+
+
+async def test_patch_queued_behind_a_writer_sees_the_role_it_added(
+    committed: dict[str, Any],
+) -> None:
+    """The group's rows are read after the lock is granted, not by the statement that
+    waited for it: a role another writer added under the lock can be updated at once."""
+    async with committed["sessionmaker"]() as session:
+        await seed_into(session, WORLD)
+    client, maker = committed["client"], committed["sessionmaker"]
+    token = await exchange(client, API_TOKENS["owner"])
+    expires = int(time.time()) + 7200
+    async with maker() as writer:
+        # What every writer of the group's roles does first.
+        await writer.execute(
+            select(Group.id).where(Group.id == uuid.UUID(ENGINEERING)).with_for_update()
+        )
+        await writer.execute(
+            insert(RoleAssignment).values(
+                id=uuid.uuid4(),
+                org_id=uuid.UUID(ORG),
+                surface="csp",
+                kind="organization",
+                group_id=uuid.UUID(ENGINEERING),
+                role_key="developer",
+            )
+        )
+        task = asyncio.ensure_future(
+            client.patch(
+                roles_url(ORG, ENGINEERING),
+                json={
+                    "organizationRoles": {
+                        "rolesToUpdate": [{"name": "developer", "expiresAt": expires}]
+                    }
+                },
+                headers=csp(token),
+            )
+        )
+        await _until_waiting_on_a_lock(maker, task)
+        await writer.commit()
+        response = await task
+
+    assert response.status_code == 200, response.text
+    read = await client.get(roles_url(ORG, ENGINEERING), headers=csp(token))
+    developer = [r for r in read.json()["organizationRoles"] if r["name"] == "developer"]
+    assert [r["expiresAt"] for r in developer] == [expires]
+
+
+async def _until_waiting_on_a_lock(maker: Any, task: asyncio.Future[Any]) -> None:
+    async with maker() as probe:
+        for _ in range(500):
+            waiting = await probe.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            )
+            if waiting or task.done():
+                break
+            await asyncio.sleep(0.02)
+    assert not task.done(), (await task).text

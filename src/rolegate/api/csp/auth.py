@@ -48,3 +48,17 @@ async def current_actor(request: Request) -> Actor:
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+async def current_principal(request: Request) -> csp_auth.CspPrincipal:
+    """The actor with its org roles, read in the token's statement (endpoint D)."""
+    token = presented_token(request)
+    if token is None:  # precheck already answered; kept for direct dependency use
+        raise AuthenticationError("Authentication required")
+    codec: TokenCodec = request.app.state.tokens
+    return await csp_auth.authenticate_with_authority(
+        request_session(request), codec, token, dt.datetime.now(dt.UTC)
+    )
+
+
+CurrentPrincipal = Annotated[csp_auth.CspPrincipal, Depends(current_principal)]

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolegate.api.csp import mapping
 from rolegate.api.csp import schemas as s
-from rolegate.api.csp.auth import CspRoute, CurrentActor
+from rolegate.api.csp.auth import CspRoute, CurrentActor, CurrentPrincipal
 from rolegate.api.csp.errors import CspErrorResponse
 from rolegate.api.routing import error_responses, get_session
 from rolegate.api.safe_update import READ_ETAG, SafeWrite
@@ -57,7 +57,7 @@ async def update_group_roles(
     orgId: str,
     groupId: str,
     body: s.UpdateGroupRolesRequest,
-    actor: CurrentActor,
+    principal: CurrentPrincipal,
     write: SafeWrite,
     session: Session,
 ) -> Response:
@@ -65,7 +65,7 @@ async def update_group_roles(
     # refer to is the group's GET .../roles document.
     after = await csp_group_roles.update_group_roles(
         session,
-        actor,
+        principal,
         org_id=orgId,
         group_id=groupId,
         update=mapping.group_roles_update(body),
