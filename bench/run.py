@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -179,6 +180,62 @@ def measure_point(
     return result, busy, cpu / served * 1000 if served else 0.0
 
 
+def measure_pair(
+    endpoint: Endpoint,
+    *,
+    server: procs.Server,
+    wrk: str,
+    script: Path,
+    scripts: list[Path],
+    socket_dir: str,
+    concurrency: int,
+    seconds: float,
+    rounds: int,
+    logs: Path,
+) -> Row:
+    """rolegate, then pgbench, alternating ``rounds`` times (``seconds`` in all for each).
+
+    The machine is shared: its speed drifts by tens of percent within a minute. Measured
+    back to back once, a drift between the two halves lands whole in the ratio; in short
+    alternating slices it hits both sides alike. Each figure is the median of the rounds,
+    and the ratio the median of the rounds' ratios.
+    """
+    slice_seconds = max(1.0, seconds / rounds)
+    loads, busies, cpus, tps = [], [], [], []
+    for _ in range(rounds):
+        load, busy, cpu_ms = measure_point(
+            endpoint, server, wrk, script, concurrency, slice_seconds, logs
+        )
+        ceiling = pgbench.run(
+            scripts,
+            socket_dir=socket_dir,
+            database="rolegate",
+            concurrency=concurrency,
+            seconds=slice_seconds,
+            log=logs / f"pgbench-{endpoint.key}.log",
+        )
+        loads.append(load)
+        busies.append(busy)
+        cpus.append(cpu_ms)
+        tps.append(ceiling.tps)
+    ratios = [load.rps / t for load, t in zip(loads, tps, strict=True) if t]
+    return Row(
+        endpoint=endpoint.key,
+        workers=server.workers,
+        concurrency=concurrency,
+        rps=statistics.median(load.rps for load in loads),
+        p50_ms=statistics.median(load.p50_ms for load in loads),
+        p99_ms=statistics.median(load.p99_ms for load in loads),
+        errors=sum(load.errors for load in loads),
+        pgbench_tps=statistics.median(tps) if all(tps) else None,
+        ratio=statistics.median(ratios) if ratios else None,
+        rss_mb_per_worker=rss_per_worker(server),
+        generator_cpu=max(load.generator_cpu for load in loads),
+        machine_busy=statistics.median(busies),
+        server_cpu_ms=statistics.median(cpus),
+    )
+
+
 def bench_endpoint(
     endpoint: Endpoint,
     *,
@@ -190,6 +247,7 @@ def bench_endpoint(
     wrk: str,
     concurrencies: list[int],
     seconds: float,
+    rounds: int,
     work: Path,
 ) -> tuple[list[Row], dict[str, Any]]:
     requests = endpoint.requests(data, TARGETS)
@@ -209,31 +267,18 @@ def bench_endpoint(
     }
     rows = []
     for c in concurrencies:
-        load, busy, cpu_ms = measure_point(endpoint, server, wrk, script, c, seconds, logs)
-        rss = rss_per_worker(server)
-        ceiling = pgbench.run(
-            scripts,
-            socket_dir=socket_dir,
-            database="rolegate",
-            concurrency=c,
-            seconds=seconds,
-            log=logs / f"pgbench-{endpoint.key}.log",
-        )
         rows.append(
-            Row(
-                endpoint=endpoint.key,
-                workers=server.workers,
+            measure_pair(
+                endpoint,
+                server=server,
+                wrk=wrk,
+                script=script,
+                scripts=scripts,
+                socket_dir=socket_dir,
                 concurrency=c,
-                rps=load.rps,
-                p50_ms=load.p50_ms,
-                p99_ms=load.p99_ms,
-                errors=load.errors,
-                pgbench_tps=ceiling.tps,
-                ratio=load.rps / ceiling.tps if ceiling.tps else None,
-                rss_mb_per_worker=rss,
-                generator_cpu=load.generator_cpu,
-                machine_busy=busy,
-                server_cpu_ms=cpu_ms,
+                seconds=seconds,
+                rounds=rounds,
+                logs=logs,
             )
         )
         print_row(rows[-1])
@@ -312,6 +357,13 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, help="seconds per point (default 15, smoke 5)")
     parser.add_argument("--concurrency", help="comma list (default 1,16,64; smoke 1,16)")
     parser.add_argument(
+        "--rounds",
+        type=int,
+        help="rolegate/pgbench alternations per point, each --seconds/rounds long (default 1;"
+        " keep slices >= 15 s: pgbench prepares 128 scripts per client at the start of each"
+        " run, which makes shorter runs understate the ceiling)",
+    )
+    parser.add_argument(
         "--endpoints", help="comma list of endpoint keys, e.g. A,D (default: all, A-E)"
     )
     parser.add_argument("--label", default="", help="suffix for the results file name")
@@ -333,6 +385,7 @@ def main() -> int:
         os.chdir(Path(args.source).resolve())
 
     seconds = args.seconds or (5.0 if args.smoke else 15.0)
+    rounds = args.rounds or 1
     concurrencies = [
         int(c) for c in (args.concurrency or ("1,16" if args.smoke else "1,16,64")).split(",")
     ]
@@ -416,6 +469,7 @@ def main() -> int:
                 wrk=wrk,
                 concurrencies=concurrencies,
                 seconds=seconds,
+                rounds=rounds,
                 work=work,
             )
             rows += endpoint_rows
@@ -460,6 +514,7 @@ def main() -> int:
     print(
         f"rolegate {git_rev()} | {os.cpu_count()} CPUs | load avg {load_before:.2f} -> "
         f"{load_after:.2f} | background busy {background_busy:.0%} | {seconds:.0f} s per point"
+        f" in {rounds} alternating round(s) with pgbench"
     )
     print(HEADER)
     for r in rows:
@@ -490,6 +545,7 @@ def main() -> int:
                 "source": args.source,
                 "mode": "smoke" if args.smoke else "full",
                 "seconds_per_point": seconds,
+                "rounds_per_point": rounds,
                 "cpus": os.cpu_count(),
                 "loadavg_before": load_before,
                 "loadavg_after": load_after,
