@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -61,10 +61,9 @@ def _grant_of(row: GrantRow) -> OrgGrant | None:
     return OrgGrant(name=row.role_key, builtin=True)
 
 
-def _counted_grant(row: GrantRow, facts: Callable[[], PrincipalFacts]) -> OrgGrant | None:
-    """The grant a row gives its user, or None (a binding whose condition does not match).
-    ``facts`` is asked only for a binding."""
-    if row.kind == BINDING and not condition_matches(row.condition, facts()):
+def _counted_grant(row: GrantRow, facts: PrincipalFacts) -> OrgGrant | None:
+    """The grant a row gives its user, or None (a binding whose condition does not match)."""
+    if row.kind == BINDING and not condition_matches(row.condition, facts):
         return None
     return _grant_of(row)
 
@@ -75,26 +74,19 @@ def grants_of(
     """Each user's org roles from grant rows already loaded (only active rows, as
     :mod:`org_grants_repository` loads them): deduplicated, built-in roles first, then by
     name. A binding counts when its condition matches the user."""
-    by_id = {user.id: user for user in users}
-    facts: dict[uuid.UUID, PrincipalFacts] = {}
-
-    def facts_for(user_id: uuid.UUID) -> PrincipalFacts:
-        if user_id not in facts:
-            facts[user_id] = facts_of(by_id[user_id])
-        return facts[user_id]
-
+    facts = {user.id: facts_of(user) for user in users}
     found: dict[uuid.UUID, set[OrgGrant]] = defaultdict(set)
     for row in rows:
-        grant = _counted_grant(row, lambda: facts_for(row.user_id))  # noqa: B023 - called now
+        grant = _counted_grant(row, facts[row.user_id])
         if grant is not None:
             found[row.user_id].add(grant)
-    return {uid: sorted(found[uid], key=lambda g: (not g.builtin, g.name)) for uid in by_id}
+    return {uid: sorted(found[uid], key=lambda g: (not g.builtin, g.name)) for uid in facts}
 
 
 def catalogue_roles_from_rows(facts: PrincipalFacts, rows: Iterable[GrantRow]) -> set[str]:
     """:func:`held_catalogue_roles` from one user's grant rows in the org, already loaded
     (CSP's auth query reads them with the token)."""
-    grants = (_counted_grant(row, lambda: facts) for row in rows)
+    grants = (_counted_grant(row, facts) for row in rows)
     return {g.name for g in grants if g is not None and g.builtin}
 
 
