@@ -403,16 +403,6 @@ async def replace_group_roles(
         await session.execute(insert(RoleAssignment), rows)
 
 
-async def touch_membership(
-    session: AsyncSession, membership_id: uuid.UUID, now: dt.datetime
-) -> None:
-    await session.execute(
-        update(ProjectMembership)
-        .where(ProjectMembership.id == membership_id)
-        .values(updated_at=now)
-    )
-
-
 async def insert_group_membership(
     session: AsyncSession, project_id: uuid.UUID, group_id: uuid.UUID, now: dt.datetime
 ) -> ProjectMembership | None:

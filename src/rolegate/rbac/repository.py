@@ -354,21 +354,3 @@ def audit_params(
         "audit_after": after,
         "audit_request_id": request_id_var.get(),
     }
-
-
-async def live_identity_for_token(
-    session: AsyncSession, jti: uuid.UUID, identity_id: uuid.UUID, now: dt.datetime
-) -> Identity | None:
-    """The token's identity if the token is live (not revoked, not expired), in one query."""
-    stmt = (
-        select(Identity)
-        .join(AccessToken, AccessToken.principal_id == Identity.id)
-        .where(
-            AccessToken.id == jti,
-            AccessToken.surface == "infisical",
-            AccessToken.revoked_at.is_(None),
-            AccessToken.expires_at > now,
-            Identity.id == identity_id,
-        )
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
