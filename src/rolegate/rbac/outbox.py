@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolegate.rbac.models import NotificationOutbox
@@ -76,12 +76,3 @@ async def mark_failed_attempt(
             next_attempt_at=now + dt.timedelta(seconds=backoff_seconds(attempts)),
         )
     )
-
-
-async def pending_count(session: AsyncSession) -> int:
-    stmt = (
-        select(func.count())
-        .select_from(NotificationOutbox)
-        .where(NotificationOutbox.status == "pending")
-    )
-    return int((await session.execute(stmt)).scalar_one())

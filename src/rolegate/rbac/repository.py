@@ -262,18 +262,6 @@ async def record_access_token(
     )
 
 
-async def access_token_is_live(
-    session: AsyncSession, jti: uuid.UUID, surface: str, now: dt.datetime
-) -> bool:
-    stmt = select(literal(True)).where(
-        AccessToken.id == jti,
-        AccessToken.surface == surface,
-        AccessToken.revoked_at.is_(None),
-        AccessToken.expires_at > now,
-    )
-    return (await session.execute(stmt)).scalar_one_or_none() is not None
-
-
 async def revoke_access_token(session: AsyncSession, jti: uuid.UUID, now: dt.datetime) -> bool:
     stmt = (
         update(AccessToken)

@@ -1,4 +1,4 @@
-"""Hashing of stored secrets and constant-time comparison.
+"""Hashing of stored secrets: argon2id verification is constant-time by construction.
 
 Two kinds of secret, two hashes:
 - client secrets (Infisical universal auth) may be chosen by a person in a seed file, so
@@ -11,7 +11,6 @@ Two kinds of secret, two hashes:
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets as _secrets
 from functools import cache
 
@@ -45,10 +44,6 @@ def verify_client_secret(secret_hash: str | None, secret: str) -> bool:
 
 def token_digest(token: str) -> bytes:
     return hashlib.sha256(token.encode("utf-8")).digest()
-
-
-def digests_equal(a: bytes, b: bytes) -> bool:
-    return hmac.compare_digest(a, b)
 
 
 def new_token(prefix: str) -> str:
