@@ -107,14 +107,16 @@ class Server:
     ) -> None:
         self.log_path = Path(tempfile.mkstemp(prefix="rolegate-serve-", suffix=".log")[1])
         self._log = self.log_path.open("wb")
+        # The caller's own metrics directory would mix two servers' values; ``env`` may
+        # still name one for this server.
+        inherited = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
         environment = {
-            **os.environ,
+            **inherited,
             "ROLEGATE_DATABASE_URL": database_url,
             "ROLEGATE_LOG_LEVEL": "warning",
             **(env or {}),
         }
-        environment.pop("PROMETHEUS_MULTIPROC_DIR", None)
-        # Another process may take the port between our probe and uvicorn's bind: retry.
+        # Another process may take the port between our probe and gunicorn's bind: retry.
         for attempt in range(3):
             self.port = free_port()
             self.base_url = f"http://127.0.0.1:{self.port}"
@@ -134,7 +136,7 @@ class Server:
                 if self.process.poll() is None:
                     self.process.kill()
                     self.process.wait()
-                if attempt == 2 or "address already in use" not in self.log().lower():
+                if attempt == 2 or "connection in use" not in self.log().lower():
                     raise
 
     def _wait_until_up(self, timeout: float = 120.0) -> None:
@@ -153,7 +155,7 @@ class Server:
         return self.log_path.read_text(errors="replace")
 
     def terminate(self) -> None:
-        """SIGTERM: uvicorn stops accepting and drains in-flight requests."""
+        """SIGTERM: the workers stop accepting and drain in-flight requests."""
         self.process.send_signal(signal.SIGTERM)
 
     def wait(self, timeout: float = 30.0) -> int:

@@ -56,9 +56,20 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
-def uvicorn_workers(serve_pid: int) -> list[int]:
-    """The worker processes of a ``rolegate serve --workers N`` (multiprocessing spawns)."""
-    return [p for p in children(serve_pid) if "spawn_main" in _cmdline(p)]
+def serve_workers(serve_pid: int) -> list[int]:
+    """The worker processes of a ``rolegate serve --workers N``.
+
+    gunicorn's forks share the parent's command line; revisions before it (still served
+    by ``bench/compare.py``) spawned theirs through multiprocessing, and with one worker
+    served in the parent process itself.
+    """
+    command = _cmdline(serve_pid)
+    workers = []
+    for pid in children(serve_pid):
+        child = _cmdline(pid)
+        if child == command or "spawn_main" in child:
+            workers.append(pid)
+    return workers
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -123,7 +134,7 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def worker_pids(self) -> list[int]:
-        return uvicorn_workers(self.proc.pid)
+        return serve_workers(self.proc.pid)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -152,7 +163,7 @@ def start_server(
         ready = wait_ready(f"http://127.0.0.1:{port}/readyz", timeout, proc)
         # --workers N: every worker must be up, not just the first to bind.
         deadline = time.monotonic() + timeout
-        while workers > 1 and len(uvicorn_workers(proc.pid)) < workers:
+        while workers > 1 and len(serve_workers(proc.pid)) < workers:
             if time.monotonic() > deadline:
                 raise TimeoutError("workers did not start")
             time.sleep(0.05)

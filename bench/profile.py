@@ -3,7 +3,7 @@
     .venv/bin/pip install py-spy        # not a project dependency: a developer tool
     .venv/bin/python bench/profile.py [--seconds 15] [--concurrency 16] [--endpoint A]
 
-Same data set and requests as bench/run.py; one worker (uvicorn runs it in-process), so
+Same data set and requests as bench/run.py; one worker, and py-spy attached to it, so
 every sample is a request being served. Prints the share of samples by library and the
 functions with the most samples of their own; writes a speedscope-compatible raw file.
 """
@@ -124,9 +124,10 @@ def main() -> int:
         loadgen.run_wrk(wrk, server.base, script, args.concurrency, 2, work / "warmup.log")
         out = Path(args.out)
         out.parent.mkdir(exist_ok=True)
+        worker = (server.worker_pids() or [server.proc.pid])[0]
         spy = subprocess.Popen(
             [
-                *(py_spy, "record", "-p", str(server.proc.pid), "-d", str(args.seconds)),
+                *(py_spy, "record", "-p", str(worker), "-d", str(args.seconds)),
                 *("-f", "raw", "-o", str(out), "--nonblocking"),
             ],
             stdout=subprocess.DEVNULL,

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import signal
 import sys
 import uuid
 from importlib import resources
 from pathlib import Path
-from types import FrameType
 from typing import Annotated
 
 import typer
 
-from rolegate.api.metrics import prepare_multiprocess_metrics
 from rolegate.cli_explain import explain_command
 from rolegate.config import get_settings
 from rolegate.rbac.durations import InvalidDurationError, parse_ms_duration
@@ -50,10 +47,6 @@ def _seed(runtime: Runtime, path: Path) -> dict[str, int]:
         return run(runtime.in_transaction(lambda session: load_seed(session, seed)))
     except SeedError as exc:
         raise _SeedFailedError(str(exc)) from exc
-
-
-def _exit_after_shutdown(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(0)
 
 
 @app.command()
@@ -96,36 +89,34 @@ def serve(
     ] = True,
 ) -> None:
     """Serve the HTTP API (embedded PostgreSQL unless ROLEGATE_DATABASE_URL is set)."""
-    import uvicorn
+    # Imported here: the other commands need neither gunicorn nor uvicorn.
+    from rolegate import serving
 
     settings = get_settings()
-    runtime = Runtime(settings)
-    if migrate_first:
-        run(runtime.migrate())
-    for path in ([demo_seed_path()] if demo else []) + ([seed_file] if seed_file else []):
-        try:
-            counts = _seed(runtime, path)
-        except _SeedFailedError as exc:
-            typer.echo(f"seed failed, nothing was written: {exc}", err=True)
-            raise typer.Exit(code=1) from exc
-        typer.echo(f"seeded {path.name}: {sum(counts.values())} rows", err=True)
-    # Workers are separate processes: hand them the resolved URL through the environment.
-    os.environ["ROLEGATE_DATABASE_URL"] = runtime.url
-    # After a graceful shutdown uvicorn re-raises the SIGTERM it caught; with the default
-    # handler that kills the process before atexit runs, and the embedded PostgreSQL this
-    # process started would be left running. Exit normally instead.
-    signal.signal(signal.SIGTERM, _exit_after_shutdown)
-    prepare_multiprocess_metrics(workers)
-    uvicorn.run(
-        "rolegate.main:app_from_env",
-        factory=True,
+    serving.share_metrics_between_workers(workers)
+    seeds = ([demo_seed_path()] if demo else []) + ([seed_file] if seed_file else [])
+
+    def prepare_database() -> None:
+        runtime = Runtime(settings)
+        if migrate_first:
+            run(runtime.migrate())
+        for path in seeds:
+            try:
+                counts = _seed(runtime, path)
+            except _SeedFailedError as exc:
+                typer.echo(f"seed failed, nothing was written: {exc}", err=True)
+                raise typer.Exit(code=1) from exc
+            typer.echo(f"seeded {path.name}: {sum(counts.values())} rows", err=True)
+        # Workers are forked after this: hand them the resolved URL through the environment.
+        # (The embedded PostgreSQL this process started is stopped when it exits.)
+        os.environ["ROLEGATE_DATABASE_URL"] = runtime.url
+
+    serving.prepare_while_importing(prepare_database)
+    serving.serve_forever(
         host=host or settings.host,
         port=port or settings.port,
         workers=workers,
-        loop="uvloop",
-        http="httptools",
-        log_config=None,
-        timeout_graceful_shutdown=20,
+        log_level=settings.log_level,
     )
 
 

@@ -45,8 +45,17 @@ def configure_logging(level: str = "info") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    route_server_loggers()
+
+
+def route_server_loggers() -> None:
+    """Send uvicorn's and gunicorn's messages through the root (JSON) handler.
+
+    Both servers attach handlers of their own; called again after gunicorn's worker
+    class has re-pointed uvicorn's loggers at gunicorn's.
+    """
     # uvicorn's access log would duplicate our request line without the request id.
     logging.getLogger("uvicorn.access").disabled = True
-    for name in ("uvicorn", "uvicorn.error"):
+    for name in ("uvicorn", "uvicorn.error", "gunicorn.error", "gunicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True

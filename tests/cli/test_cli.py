@@ -109,6 +109,21 @@ def test_invalid_seed_file_fails_naming_the_entry_and_writes_nothing(
     assert "organizations=1" in rolegate(data_dir, "seed", str(good)).stdout
 
 
+def test_serve_with_an_invalid_seed_file_exits_without_serving(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("organizations:\n  - name: Acme\n")
+    port = _free_port()
+    # The seed is loaded while the API is imported; its failure must still stop serve.
+    result = rolegate(data_dir, "serve", "--port", str(port), "--seed", str(bad), check=False)
+    assert result.returncode == 1
+    assert "seed failed, nothing was written" in result.stderr
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+    assert not (data_dir / "pg" / "postmaster.pid").exists()
+
+
 def test_token_while_serve_runs_reuses_its_database_and_works_over_http(
     data_dir: Path, served: str
 ) -> None:

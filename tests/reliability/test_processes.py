@@ -1,11 +1,14 @@
-"""Faults with real processes: a database outage, SIGTERM with a request in flight, and
-metrics merged across ``--workers 2``. Each starts ``rolegate serve`` on 19100-19199."""
+"""Faults with real processes: a database outage, SIGTERM with a request in flight,
+metrics merged across ``--workers 2`` and a killed worker. Each starts ``rolegate serve``
+on 19100-19199."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.harness import Server
 from bench.outage import run_outage
+from bench.procs import serve_workers
 from rolegate.config import Settings
 from tests.api.infisical.conftest import ADMIN, ENGINEERING, PROJECT, WORLD
 from tests.conftest import bearer, infisical_token, seed_into
@@ -156,3 +160,49 @@ async def test_metrics_with_two_workers_count_every_request_once(server: Server)
     assert {gauge(s, "rolegate_db_pool_size") for s in scrapes} == {2.0 * pool_size}
     assert {request_count(s, "/healthz") for s in scrapes} == {before + 20}
     assert all(gauge(s, "rolegate_db_pool_connections_in_use") is not None for s in scrapes)
+
+
+async def test_a_killed_worker_is_replaced_and_its_gauges_leave_the_merged_metrics(
+    committed: dict[str, Any], database_url: str, tmp_path: Path
+) -> None:
+    server = await asyncio.to_thread(
+        Server,
+        database_url,
+        workers=2,
+        migrate=False,
+        env={"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)},
+    )
+    pool_size = Settings().db.pool_size
+
+    def pool_gauge_file(pid: int) -> Path:
+        return tmp_path / f"gauge_livesum_{pid}.db"
+
+    async def until(condition: Callable[[], bool], what: str) -> None:
+        for _ in range(300):
+            if condition():
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"timed out waiting until {what}")
+
+    try:
+        workers = serve_workers(server.process.pid)
+        assert len(workers) == 2
+        await until(lambda: all(pool_gauge_file(p).exists() for p in workers), "both serve")
+        victim, survivor = workers
+        os.kill(victim, signal.SIGKILL)
+
+        def replaced() -> list[int]:
+            return [p for p in serve_workers(server.process.pid) if p != survivor]
+
+        await until(lambda: bool(replaced()) and victim not in replaced(), "a new worker")
+        await until(lambda: pool_gauge_file(replaced()[0]).exists(), "the new worker serves")
+        await until(lambda: not pool_gauge_file(victim).exists(), "the dead worker is dropped")
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as client:
+            scrape = (await client.get("/metrics")).text
+            ready = await client.get("/readyz")
+    finally:
+        await asyncio.to_thread(server.close)
+
+    # Two live workers, each with its pool: the dead one no longer counts.
+    assert gauge(scrape, "rolegate_db_pool_size") == 2.0 * pool_size
+    assert ready.status_code == 200

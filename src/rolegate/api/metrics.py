@@ -9,10 +9,7 @@ Gauges therefore declare how they merge (``livesum``: add up the live workers).
 
 from __future__ import annotations
 
-import atexit
 import os
-import shutil
-import tempfile
 from typing import Any
 
 from prometheus_client import (
@@ -96,18 +93,3 @@ def _checked_out(_dbapi: Any, record: Any, _proxy: Any) -> None:
 def _checked_in(_dbapi: Any, record: Any) -> None:
     _in_use.discard(id(record))
     POOL_IN_USE.set(len(_in_use))
-
-
-def prepare_multiprocess_metrics(workers: int) -> str | None:
-    """Called by ``serve`` before uvicorn starts N > 1 workers: a fresh metrics directory.
-
-    Workers are spawned processes that read the variable when they import
-    prometheus_client. An operator's own PROMETHEUS_MULTIPROC_DIR is respected. The
-    directory is removed when ``serve`` exits.
-    """
-    if workers < 2 or multiprocess_dir():
-        return None
-    path = tempfile.mkdtemp(prefix="rolegate-metrics-")
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
-    atexit.register(shutil.rmtree, path, ignore_errors=True)
-    return path
