@@ -126,6 +126,11 @@ def _covered(
     relevant_denies: Sequence[Rule],
 ) -> bool:
     """The allows and denies given are the actor's rules for this subject and action."""
+    if conditions is None:
+        # Most requested rules (a role's) carry no conditions: then only an unconditioned
+        # allow contains them and any deny may overlap. The general test below agrees; this
+        # is the grant check's hot path, run for dozens of pairs per request.
+        return not relevant_denies and any(not r.conditions for r in relevant_allows)
     return all(
         any(_conditions_within(part, r.conditions, subject) for r in relevant_allows)
         and not any(_may_overlap(d.conditions, part, subject) for d in relevant_denies)
