@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from typing import Any
 
 import httpx
@@ -10,6 +11,7 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rolegate.api import safe_update
 from rolegate.config import Settings
 from rolegate.rbac.models import IdempotencyKey
 from tests.api.infisical.conftest import ADMIN, WORLD
@@ -253,3 +255,29 @@ async def test_dry_run_value_that_is_not_a_boolean_is_422(
     )
     assert response.status_code == 422
     assert await read_roles() == ["member"]
+
+
+async def test_expired_idempotency_keys_are_deleted_now_and_then(
+    client: httpx.AsyncClient,
+    tokens: Tokens,
+    session: AsyncSession,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    headers = {**bearer(tokens.admin), "Idempotency-Key": "stale"}
+    assert (await client.patch(URL, json=VIEWER_BODY, headers=headers)).status_code == 200
+    await session.execute(
+        update(IdempotencyKey)
+        .where(IdempotencyKey.key == "stale")
+        .values(expires_at=func.now() - func.make_interval(0, 0, 0, 0, 1))
+    )
+    await session.commit()
+    # The next claim is the one that prunes.
+    monkeypatch.setattr(safe_update, "_claims", itertools.count(safe_update._FORGET_EXPIRED_EVERY))
+
+    fresh = {**bearer(tokens.admin), "Idempotency-Key": "fresh"}
+    assert (await client.patch(URL, json=ADMIN_BODY, headers=fresh)).status_code == 200
+
+    keys = await session.scalars(
+        select(IdempotencyKey.key).execution_options(populate_existing=True)
+    )
+    assert sorted(keys) == ["fresh"]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -142,6 +143,12 @@ class WriteOptions:
             self.state.headers["ETag"] = etag_for_model(representation)
 
 
+# Expired keys are taken over in place when reused; the rest are deleted now and then,
+# in a claiming request's transaction (the index on expires_at keeps that short).
+_FORGET_EXPIRED_EVERY = 1000
+_claims = itertools.count(1)
+
+
 def _body_hash(method: str, path: str, body: bytes) -> bytes:
     try:
         # Same JSON document, same request: whitespace and key order do not matter.
@@ -167,6 +174,8 @@ async def _claim_or_replay(request: Request, session: AsyncSession, key: str) ->
         expires_at=now + dt.timedelta(seconds=settings.safe_update.idempotency_ttl_seconds),
     )
     if claimed:
+        if next(_claims) % _FORGET_EXPIRED_EVERY == 0:
+            await guards_repository.forget_expired_keys(session, now)
 
         async def store(session: AsyncSession, response: Response) -> None:
             # An empty body (CSP's PATCH) has no content type; a replay must not invent one.
