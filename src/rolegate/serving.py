@@ -16,6 +16,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import signal
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -51,6 +52,14 @@ class Worker(UvicornWorker):  # type: ignore[misc]
         super().__init__(*args, **kwargs)
         # UvicornWorker points uvicorn's loggers at gunicorn's handlers; ours are JSON.
         route_server_loggers()
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        # The arbiter asks for a quick shutdown with SIGQUIT (it got SIGINT or SIGQUIT
+        # itself). uvicorn_worker routes that here, where gunicorn only clears a flag
+        # uvicorn never reads: the worker served on until killed 25 s later. uvicorn
+        # stops on SIGTERM, so pass it that (requests in flight still finish).
+        super().handle_exit(sig, frame)
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 class JsonLogger(Logger):  # type: ignore[misc]

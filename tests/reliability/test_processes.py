@@ -206,3 +206,12 @@ async def test_a_killed_worker_is_replaced_and_its_gauges_leave_the_merged_metri
     # Two live workers, each with its pool: the dead one no longer counts.
     assert gauge(scrape, "rolegate_db_pool_size") == 2.0 * pool_size
     assert ready.status_code == 200
+
+
+@pytest.mark.parametrize("server", [2], indirect=True)
+async def test_sigint_to_the_server_alone_stops_it_promptly(server: Server) -> None:
+    # Ctrl-C signals the whole process group; `kill -INT <pid>` only the arbiter, which
+    # then asks its workers for a quick shutdown (SIGQUIT). They must not linger until
+    # the 25 s kill.
+    server.process.send_signal(signal.SIGINT)
+    assert await asyncio.to_thread(server.wait, 10) == 0
