@@ -15,7 +15,11 @@ from rolegate.api.infisical.auth import CurrentActorInProject, InfisicalRoute
 from rolegate.api.infisical.errors import InfisicalError
 from rolegate.api.routing import error_responses, get_session
 from rolegate.api.safe_update import READ_ETAG, SafeWrite
-from rolegate.api.safe_update_openapi import READ_ETAG_RESPONSES, WRITE_ETAG_RESPONSES
+from rolegate.api.safe_update_openapi import (
+    READ_ETAG_RESPONSES,
+    SAFE_WRITE_OPENAPI,
+    WRITE_ETAG_RESPONSES,
+)
 from rolegate.api.security_schemes import INFISICAL_AUTH
 from rolegate.rbac import project_groups
 from rolegate.rbac.project_groups_repository import GroupMembershipView
@@ -44,6 +48,7 @@ def _membership_response(view: GroupMembershipView) -> s.GroupMembershipResponse
 @router.patch(
     GROUP_PATH,
     summary="Replace a group's roles in a project",
+    openapi_extra=SAFE_WRITE_OPENAPI,
     responses={**error_responses(InfisicalError, 412), **WRITE_ETAG_RESPONSES},
 )
 async def update_project_group(
