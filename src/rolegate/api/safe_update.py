@@ -142,6 +142,12 @@ class WriteOptions:
         if not self.dry_run:
             self.state.headers["ETag"] = etag_for_model(representation)
 
+    def set_etag_of_document(self, document: Any) -> None:
+        """``set_etag`` for a representation the handler has already dumped
+        (``model_dump(mode="json", by_alias=True)``), to send part of it as its body."""
+        if not self.dry_run:
+            self.state.headers["ETag"] = etag_for(document)
+
 
 def _body_hash(method: str, path: str, body: bytes) -> bytes:
     try:
