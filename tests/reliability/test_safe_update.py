@@ -212,6 +212,37 @@ async def test_idempotency_key_longer_than_255_is_422(
     assert response.json()["message"][0]["path"] == ["header", "Idempotency-Key"]
 
 
+async def test_invalid_safe_update_parameters_are_one_422_in_fastapis_order(
+    client: httpx.AsyncClient, tokens: Tokens, read_roles: Any
+) -> None:
+    # SafeWrite reads them from the request; the issues are those FastAPI gave when they
+    # were declared parameters: the query parameter first, then the headers in order.
+    response = await client.patch(
+        URL + "?dryRun=maybe",
+        json=VIEWER_BODY,
+        headers={**bearer(tokens.admin), "If-Match": "x" * 1025, "Idempotency-Key": ""},
+    )
+    assert response.status_code == 422
+    assert response.json()["message"] == [
+        {
+            "code": "invalid_type",
+            "message": "Input should be a valid boolean, unable to interpret input",
+            "path": ["query", "dryRun"],
+        },
+        {
+            "code": "too_big",
+            "message": "String should have at most 1024 characters",
+            "path": ["header", "If-Match"],
+        },
+        {
+            "code": "too_small",
+            "message": "String should have at least 1 character",
+            "path": ["header", "Idempotency-Key"],
+        },
+    ]
+    assert await read_roles() == ["member"]
+
+
 # --- dry run -------------------------------------------------------------------------
 
 

@@ -80,6 +80,32 @@ async def test_seed_doc_body_replaces_roles_and_returns_documented_shape(
     assert membership["roles"][0]["projectMembershipId"] == membership["id"]
 
 
+async def test_patch_body_is_the_role_rows_its_get_sends_byte_for_byte(
+    client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    body = {
+        "roles": [
+            {"role": "viewer"},
+            {"role": "secret-reader"},
+            {
+                "role": "admin",
+                "isTemporary": True,
+                "temporaryMode": "relative",
+                "temporaryRange": "1h",
+                "temporaryAccessStartTime": "2026-01-01T00:00:00.000Z",
+            },
+        ]
+    }
+    patched = await client.patch(URL, json=body, headers=bearer(tokens.admin))
+    assert patched.status_code == 200, patched.text
+    read = await client.get(URL, headers=bearer(tokens.admin))
+    # The GET's groupMembership is {id, groupId, group, roles, createdAt, updatedAt}.
+    rows = read.content.split(b',"roles":', 1)[1].rsplit(b',"createdAt":', 1)[0]
+    assert patched.content == b'{"roles":' + rows + b"}"
+    assert patched.headers["content-type"] == read.headers["content-type"]
+    assert patched.headers["etag"] == read.headers["etag"]
+
+
 @pytest.mark.parametrize(
     ("range_", "delta"),
     [

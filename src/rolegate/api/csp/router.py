@@ -14,7 +14,11 @@ from rolegate.api.csp.auth import CspRoute, CurrentActor, CurrentPrincipal
 from rolegate.api.csp.errors import CspErrorResponse
 from rolegate.api.routing import error_responses, get_session
 from rolegate.api.safe_update import READ_ETAG, SafeWrite
-from rolegate.api.safe_update_openapi import READ_ETAG_RESPONSES, WRITE_ETAG_RESPONSES
+from rolegate.api.safe_update_openapi import (
+    READ_ETAG_RESPONSES,
+    SAFE_WRITE_OPENAPI,
+    WRITE_ETAG_RESPONSES,
+)
 from rolegate.api.security_schemes import CSP_AUTH
 from rolegate.rbac import csp_group_roles, csp_groups
 from rolegate.rbac.errors import InvalidInputError
@@ -43,6 +47,7 @@ GROUP_PATH = "/orgs/{orgId}/groups/{groupId}"
 @router.patch(
     GROUP_PATH + "/roles",
     summary="Update roles of a group within an organization (Organization Owner)",
+    openapi_extra=SAFE_WRITE_OPENAPI,
     response_class=Response,
     responses={
         200: {

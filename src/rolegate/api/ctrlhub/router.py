@@ -17,7 +17,11 @@ from rolegate.api.ctrlhub.auth import FALLBACK, CtrlHubRoute, CurrentActor, Curr
 from rolegate.api.ctrlhub.errors import MEDIA_TYPE, JsonApiResponse
 from rolegate.api.routing import get_session
 from rolegate.api.safe_update import READ_ETAG, SafeWrite
-from rolegate.api.safe_update_openapi import READ_ETAG_RESPONSES, WRITE_ETAG_RESPONSES
+from rolegate.api.safe_update_openapi import (
+    READ_ETAG_RESPONSES,
+    SAFE_WRITE_OPENAPI,
+    WRITE_ETAG_RESPONSES,
+)
 from rolegate.api.security_schemes import CTRLHUB_AUTH
 from rolegate.rbac import role_group_update, role_groups
 
@@ -55,7 +59,7 @@ def _now() -> dt.datetime:
 @router.patch(
     GROUP,
     summary="Update a Role Group",
-    openapi_extra=_body("GroupPatchRequest"),
+    openapi_extra={**_body("GroupPatchRequest"), **SAFE_WRITE_OPENAPI},
     responses={
         412: {**_ERROR, "description": "If-Match does not name the current ETag"},
         **WRITE_ETAG_RESPONSES,

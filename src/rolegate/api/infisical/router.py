@@ -6,16 +6,21 @@ import datetime as dt
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolegate.api.infisical import mapping
 from rolegate.api.infisical import schemas as s
 from rolegate.api.infisical.auth import CurrentActorInProject, InfisicalRoute
 from rolegate.api.infisical.errors import InfisicalError
+from rolegate.api.responses import ORJSONBody
 from rolegate.api.routing import error_responses, get_session
 from rolegate.api.safe_update import READ_ETAG, SafeWrite
-from rolegate.api.safe_update_openapi import READ_ETAG_RESPONSES, WRITE_ETAG_RESPONSES
+from rolegate.api.safe_update_openapi import (
+    READ_ETAG_RESPONSES,
+    SAFE_WRITE_OPENAPI,
+    WRITE_ETAG_RESPONSES,
+)
 from rolegate.api.security_schemes import INFISICAL_AUTH
 from rolegate.rbac import project_groups
 from rolegate.rbac.project_groups_repository import GroupMembershipView
@@ -44,6 +49,8 @@ def _membership_response(view: GroupMembershipView) -> s.GroupMembershipResponse
 @router.patch(
     GROUP_PATH,
     summary="Replace a group's roles in a project",
+    openapi_extra=SAFE_WRITE_OPENAPI,
+    response_model=s.UpdateProjectGroupResponse,
     responses={**error_responses(InfisicalError, 412), **WRITE_ETAG_RESPONSES},
 )
 async def update_project_group(
@@ -53,7 +60,7 @@ async def update_project_group(
     who: CurrentActorInProject,
     write: SafeWrite,
     session: Session,
-) -> s.UpdateProjectGroupResponse:
+) -> Response:
     view = await project_groups.replace_group_roles(
         session,
         who.actor,
@@ -64,10 +71,13 @@ async def update_project_group(
         before_write=write.precondition(_membership_response),
         access=who.access,
     )
-    membership = mapping.group_membership(view)
-    write.set_etag(s.GroupMembershipResponse(groupMembership=membership))
-    # The same role rows as the GET's (and the ETag's), built once.
-    return s.UpdateProjectGroupResponse(roles=membership.roles)
+    # The body is the GET's role rows and the ETag the GET's: the membership is dumped
+    # once for both, where returning the model had FastAPI serialize the rows again after
+    # the ETag's own dump (~45 µs). The bytes are the same: pydantic's JSON-mode values,
+    # compact, UTF-8 (``test_patch_body_is_what_fastapi_rendered``).
+    membership = mapping.group_membership(view).model_dump(mode="json", by_alias=True)
+    write.set_etag_of_document({"groupMembership": membership})
+    return ORJSONBody({"roles": membership["roles"]})
 
 
 @router.get(

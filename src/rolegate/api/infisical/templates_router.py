@@ -15,7 +15,11 @@ from rolegate.api.infisical.auth import CurrentActor, InfisicalRoute
 from rolegate.api.infisical.errors import InfisicalError
 from rolegate.api.routing import error_responses, get_session
 from rolegate.api.safe_update import READ_ETAG, SafeWrite
-from rolegate.api.safe_update_openapi import READ_ETAG_RESPONSES, WRITE_ETAG_RESPONSES
+from rolegate.api.safe_update_openapi import (
+    READ_ETAG_RESPONSES,
+    SAFE_WRITE_OPENAPI,
+    WRITE_ETAG_RESPONSES,
+)
 from rolegate.api.security_schemes import INFISICAL_AUTH
 from rolegate.rbac import projects, templates
 from rolegate.rbac.templates_repository import TemplateFields
@@ -87,6 +91,7 @@ async def get_project_template(
 @router.patch(
     f"{BASE}/{{templateId}}",
     summary="Update a project template",
+    openapi_extra=SAFE_WRITE_OPENAPI,
     responses={**error_responses(InfisicalError, 412), **WRITE_ETAG_RESPONSES},
 )
 async def update_project_template(
