@@ -14,6 +14,7 @@ leave the merged ``/metrics`` (``child_exit``).
 from __future__ import annotations
 
 import atexit
+import gc
 import os
 import shutil
 import signal
@@ -85,7 +86,12 @@ class _Application(BaseApplication):  # type: ignore[misc]
         # its pool are the worker's own. The import below is already done in the parent.
         from rolegate.main import app_from_env
 
-        return app_from_env()
+        app = app_from_env()
+        # Everything alive now (modules, routes, schemas) lives as long as the worker.
+        # Frozen, the cyclic GC stops traversing it: a full collection had to walk it all
+        # and took ~100 ms, every few seconds under load (the p99).
+        gc.freeze()
+        return app
 
 
 def _worker_exited(_arbiter: Any, worker: Any) -> None:
@@ -125,7 +131,11 @@ def prepare_while_importing(prepare: Callable[[], T]) -> T:
         prepared = pool.submit(prepare)
         import rolegate.main  # noqa: F401 - loaded once here, inherited by every worker
 
-        return prepared.result()
+        result = prepared.result()
+    # Before the fork: a collection in a worker would otherwise write to every inherited
+    # object's GC header and un-share its page (Python's gc.freeze documentation).
+    gc.freeze()
+    return result
 
 
 def serve_forever(*, host: str, port: int, workers: int, log_level: str) -> None:
