@@ -33,11 +33,8 @@ def demo_seed_path() -> Path:
     return Path(str(resources.files("rolegate") / "demo" / "seed.yaml"))
 
 
-class _SeedFailedError(Exception):
-    """A seed file that could not be loaded (nothing was written)."""
-
-
 def _seed(runtime: Runtime, path: Path) -> dict[str, int]:
+    """Load ``path``; on an invalid file say why and exit 1 (nothing was written)."""
     # Imported here, like the services below: `rolegate serve` imports this module, and
     # its start to /readyz is timed (docs/performance.md).
     from rolegate.seed.loader import SeedError, load_seed, read_seed_file
@@ -46,7 +43,8 @@ def _seed(runtime: Runtime, path: Path) -> dict[str, int]:
         seed = read_seed_file(path)
         return run(runtime.in_transaction(lambda session: load_seed(session, seed)))
     except SeedError as exc:
-        raise _SeedFailedError(str(exc)) from exc
+        typer.echo(f"seed failed, nothing was written: {exc}", err=True)
+        raise typer.Exit(code=1) from exc
 
 
 @app.command()
@@ -67,11 +65,7 @@ def seed(
     path = demo_seed_path() if str(file) == "demo" else file
     runtime = Runtime(get_settings())
     run(runtime.migrate())
-    try:
-        counts = _seed(runtime, path)
-    except _SeedFailedError as exc:
-        typer.echo(f"seed failed, nothing was written: {exc}", err=True)
-        raise typer.Exit(code=1) from exc
+    counts = _seed(runtime, path)
     typer.echo("seeded: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
 
 
@@ -101,11 +95,7 @@ def serve(
         if migrate_first:
             run(runtime.migrate())
         for path in seeds:
-            try:
-                counts = _seed(runtime, path)
-            except _SeedFailedError as exc:
-                typer.echo(f"seed failed, nothing was written: {exc}", err=True)
-                raise typer.Exit(code=1) from exc
+            counts = _seed(runtime, path)
             typer.echo(f"seeded {path.name}: {sum(counts.values())} rows", err=True)
         # Workers are forked after this: hand them the resolved URL through the environment.
         # (The embedded PostgreSQL this process started is stopped when it exits.)
