@@ -21,15 +21,13 @@ import signal
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any
 
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 from uvicorn_worker import UvicornWorker
 
 from rolegate.logs import configure_logging, route_server_loggers
-
-T = TypeVar("T")
 
 # In-flight requests get this long after SIGTERM; gunicorn waits a little longer before
 # it kills a worker, so uvicorn's own shutdown (pool closed, lifespan ended) can finish.
@@ -100,14 +98,14 @@ def _worker_exited(_arbiter: Any, worker: Any) -> None:
     mark_worker_dead(worker.pid)
 
 
-def share_metrics_between_workers(workers: int) -> str | None:
+def share_metrics_between_workers(workers: int) -> None:
     """With N > 1 workers, a fresh ``PROMETHEUS_MULTIPROC_DIR`` (removed on exit).
 
     prometheus_client reads the variable when it is first imported, so this runs before
     anything imports it. An operator's own directory is respected.
     """
     if workers < 2 or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        return None
+        return
     path = tempfile.mkdtemp(prefix="rolegate-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
     owner = os.getpid()
@@ -118,10 +116,9 @@ def share_metrics_between_workers(workers: int) -> str | None:
             shutil.rmtree(path, ignore_errors=True)
 
     atexit.register(remove)
-    return path
 
 
-def prepare_while_importing(prepare: Callable[[], T]) -> T:
+def prepare_while_importing(prepare: Callable[[], None]) -> None:
     """Run ``prepare`` (start PostgreSQL, migrate, seed) while this thread imports the API.
 
     Starting PostgreSQL mostly waits on its processes, and the import is CPU: together
@@ -131,16 +128,15 @@ def prepare_while_importing(prepare: Callable[[], T]) -> T:
         prepared = pool.submit(prepare)
         import rolegate.main  # noqa: F401 - loaded once here, inherited by every worker
 
-        result = prepared.result()
-    # Before the fork: a collection in a worker would otherwise write to every inherited
-    # object's GC header and un-share its page (Python's gc.freeze documentation).
-    gc.freeze()
-    return result
+        prepared.result()
 
 
 def serve_forever(*, host: str, port: int, workers: int, log_level: str) -> None:
     """Bind, fork ``workers`` workers and supervise them until SIGTERM/SIGINT."""
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    # Right before the fork: a collection in a worker would otherwise write to every
+    # inherited object's GC header and un-share its page (Python's gc.freeze docs).
+    gc.freeze()
     _Application(
         {
             "bind": [bind],
