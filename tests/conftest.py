@@ -8,6 +8,7 @@ against a separately started PostgreSQL, like docker-compose does).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 import re
@@ -168,6 +169,30 @@ async def infisical_token(session: AsyncSession, settings: Settings, identity_id
     )
     await session.commit()
     return login.token.token
+
+
+async def until_waiting_on_a_lock(
+    maker: async_sessionmaker[AsyncSession], request: asyncio.Future[Any] | None = None
+) -> None:
+    """Return once a backend of this test's database waits on a lock: the PATCH the test
+    sent has queued behind a row lock the test holds. ``request`` (that PATCH) must not
+    finish first."""
+    async with maker() as probe:
+        for _ in range(400):
+            if request is not None and request.done():
+                raise AssertionError(f"the request never waited: {(await request).text}")
+            waiting = await probe.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                )
+            )
+            if waiting:
+                return
+            # pg_stat_activity is a snapshot per transaction: end it to look again.
+            await probe.rollback()
+            await asyncio.sleep(0.025)
+    raise AssertionError("no request waited on a lock")
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -22,7 +22,7 @@ from bench.outage import run_outage
 from bench.procs import serve_workers
 from rolegate.config import Settings
 from tests.api.infisical.conftest import ADMIN, ENGINEERING, PROJECT, WORLD
-from tests.conftest import bearer, infisical_token, seed_into
+from tests.conftest import bearer, infisical_token, seed_into, until_waiting_on_a_lock
 from tests.reliability.conftest import URL
 
 pytestmark = pytest.mark.committed
@@ -43,23 +43,6 @@ async def server(
         yield running
     finally:
         await asyncio.to_thread(running.close)
-
-
-async def wait_for_lock_waiter(engine: AsyncEngine) -> None:
-    async with engine.connect() as conn:
-        for _ in range(400):
-            waiting = await conn.scalar(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                    " AND application_name = 'rolegate' AND datname = current_database()"
-                )
-            )
-            if waiting:
-                return
-            # pg_stat_activity is a snapshot per transaction: end it to look again.
-            await conn.rollback()
-            await asyncio.sleep(0.025)
-    raise AssertionError("the PATCH never waited for the row lock")
 
 
 async def test_sigterm_drains_an_in_flight_patch_and_commits_it(
@@ -84,7 +67,7 @@ async def test_sigterm_drains_an_in_flight_patch_and_commits_it(
         in_flight = asyncio.create_task(
             client.patch(URL, json={"roles": [{"role": "viewer"}]}, headers=bearer(token))
         )
-        await wait_for_lock_waiter(engine)
+        await until_waiting_on_a_lock(committed["sessionmaker"], in_flight)
 
         server.terminate()
         refused = False

@@ -22,7 +22,7 @@ from rolegate.config import DatabaseSettings, Settings
 from rolegate.db import create_engine
 from rolegate.main import create_app
 from tests.api.infisical.conftest import ADMIN, ENGINEERING, PROJECT, WORLD
-from tests.conftest import bearer, infisical_token, seed_into
+from tests.conftest import bearer, infisical_token, seed_into, until_waiting_on_a_lock
 from tests.reliability.conftest import URL
 
 pytestmark = pytest.mark.committed
@@ -43,23 +43,6 @@ async def serializable_engine(
     engine = create_engine(strict, database_url)
     yield strict, engine
     await engine.dispose()
-
-
-async def wait_for_lock_waiter(engine: AsyncEngine) -> None:
-    async with engine.connect() as conn:
-        for _ in range(400):
-            waiting = await conn.scalar(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                    " AND datname = current_database()"
-                )
-            )
-            if waiting:
-                return
-            # pg_stat_activity is a snapshot per transaction: end it to look again.
-            await conn.rollback()
-            await asyncio.sleep(0.025)
-    raise AssertionError("the PATCH never waited for the row lock")
 
 
 async def patch_against_a_concurrent_commit(
@@ -86,7 +69,7 @@ async def patch_against_a_concurrent_commit(
         patch = asyncio.create_task(
             client.patch(URL, json={"roles": [{"role": "viewer"}]}, headers=bearer(token))
         )
-        await wait_for_lock_waiter(engine)
+        await until_waiting_on_a_lock(committed["sessionmaker"], patch)
         await blocker.commit()
         response = await patch
         got = await client.get(URL, headers=bearer(token))
@@ -188,7 +171,7 @@ async def test_csp_answers_409_when_retries_are_exhausted_and_writes_nothing(
                 headers=csp(token),
             )
         )
-        await wait_for_lock_waiter(engine)
+        await until_waiting_on_a_lock(committed["sessionmaker"], patch)
         await blocker.commit()
         response = await patch
         after = names((await client.get(roles_url(), headers=csp(token))).json())

@@ -9,11 +9,11 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select
 
 from rolegate.rbac.models import Group, RoleAssignment
 from tests.api.csp.conftest import API_TOKENS, ENGINEERING, ORG, WORLD, csp, exchange, roles_url
-from tests.conftest import seed_into
+from tests.conftest import seed_into, until_waiting_on_a_lock
 
 pytestmark = pytest.mark.committed
 
@@ -132,7 +132,7 @@ async def test_patch_queued_behind_a_writer_sees_the_role_it_added(
                 headers=csp(token),
             )
         )
-        await _until_waiting_on_a_lock(maker, task)
+        await until_waiting_on_a_lock(maker, task)
         await writer.commit()
         response = await task
 
@@ -140,18 +140,3 @@ async def test_patch_queued_behind_a_writer_sees_the_role_it_added(
     read = await client.get(roles_url(ORG, ENGINEERING), headers=csp(token))
     developer = [r for r in read.json()["organizationRoles"] if r["name"] == "developer"]
     assert [r["expiresAt"] for r in developer] == [expires]
-
-
-async def _until_waiting_on_a_lock(maker: Any, task: asyncio.Future[Any]) -> None:
-    async with maker() as probe:
-        for _ in range(500):
-            waiting = await probe.scalar(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                )
-            )
-            if waiting or task.done():
-                break
-            await asyncio.sleep(0.02)
-    assert not task.done(), (await task).text

@@ -10,8 +10,7 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, select, text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import delete, select
 
 from rolegate.rbac.models import AuditEvent, Group, GroupMember, RoleAssignment
 from tests.api.ctrlhub.conftest import (
@@ -27,7 +26,7 @@ from tests.api.ctrlhub.conftest import (
     read_group,
     rule,
 )
-from tests.conftest import seed_into
+from tests.conftest import seed_into, until_waiting_on_a_lock
 
 pytestmark = pytest.mark.committed
 
@@ -105,21 +104,6 @@ async def test_32_concurrent_binding_patches_leave_exactly_one_submitted_list(
             assert before == [] or before in afters
 
 
-async def _wait_until_blocked_on_a_lock(maker: async_sessionmaker[AsyncSession]) -> None:
-    async with maker() as probe:
-        for _ in range(200):
-            waiting = await probe.scalar(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity"
-                    " WHERE wait_event_type = 'Lock' AND datname = current_database()"
-                )
-            )
-            if waiting:
-                return
-            await asyncio.sleep(0.05)
-    raise AssertionError("the PATCH never waited for the group lock")
-
-
 async def test_patch_that_waited_for_the_group_lock_reads_what_the_holder_committed(
     committed: dict[str, Any],
 ) -> None:
@@ -156,7 +140,7 @@ async def test_patch_that_waited_for_the_group_lock_reads_what_the_holder_commit
         patching = asyncio.create_task(
             client.patch(group_url(), json=patch_body(name="After the lock"), headers=headers())
         )
-        await _wait_until_blocked_on_a_lock(maker)
+        await until_waiting_on_a_lock(maker, patching)
         await holder.commit()
     response = await patching
 

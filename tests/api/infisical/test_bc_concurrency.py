@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rolegate.config import Settings
@@ -23,7 +23,7 @@ from tests.api.infisical.bc_world import (
     TEMPLATE,
     WORLD,
 )
-from tests.conftest import bearer, infisical_token, seed_into
+from tests.conftest import bearer, infisical_token, seed_into, until_waiting_on_a_lock
 
 pytestmark = pytest.mark.committed
 
@@ -143,18 +143,7 @@ async def _after_waiting(
     commit the writer: the request runs on what the writer committed, as the second of
     two concurrent PATCHes does."""
     task = asyncio.ensure_future(request)
-    async with maker() as probe:
-        for _ in range(500):
-            waiting = await probe.scalar(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                )
-            )
-            if waiting or task.done():
-                break
-            await asyncio.sleep(0.02)
-    assert not task.done(), (await task).text
+    await until_waiting_on_a_lock(maker, task)
     await writer.commit()
     return await task
 
