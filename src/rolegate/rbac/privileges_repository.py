@@ -17,12 +17,12 @@ from sqlalchemy.sql import ClauseElement
 from rolegate.db_direct import DirectStatement
 from rolegate.rbac import repository
 from rolegate.rbac.models import AdditionalPrivilege, Identity, Project, ProjectMembership
-from rolegate.rbac.repository import RuleSource
+from rolegate.rbac.repository import RuleSource, TemporaryRowFields
 
 UNIQUE_VIOLATION = "23505"
 
 
-class PrivilegeFields(Protocol):
+class PrivilegeFields(TemporaryRowFields, Protocol):
     """What the wire and the audit need of a privilege (an ORM row or a :class:`PrivilegeRow`)."""
 
     @property
@@ -33,20 +33,6 @@ class PrivilegeFields(Protocol):
     def slug(self) -> str: ...
     @property
     def permissions(self) -> list[dict[str, Any]]: ...
-    @property
-    def is_temporary(self) -> bool: ...
-    @property
-    def temporary_mode(self) -> str | None: ...
-    @property
-    def temporary_range(self) -> str | None: ...
-    @property
-    def starts_at(self) -> dt.datetime | None: ...
-    @property
-    def ends_at(self) -> dt.datetime | None: ...
-    @property
-    def created_at(self) -> dt.datetime: ...
-    @property
-    def updated_at(self) -> dt.datetime: ...
 
 
 # Endpoint B's statements come back as plain rows, not ORM objects (as endpoint A's do:

@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rolegate.db_direct import DirectStatement
 from rolegate.rbac import repository
 from rolegate.rbac.models import Group, ProjectMembership, Role, RoleAssignment
+from rolegate.rbac.repository import TemporaryRowFields
 
 
 class MembershipFields(Protocol):
@@ -66,7 +67,7 @@ class RoleFields(Protocol):
     def permissions(self) -> list[dict[str, Any]]: ...
 
 
-class AssignmentFields(Protocol):
+class AssignmentFields(TemporaryRowFields, Protocol):
     """A stored Infisical project role row."""
 
     @property
@@ -77,20 +78,6 @@ class AssignmentFields(Protocol):
     def role_id(self) -> uuid.UUID | None: ...
     @property
     def project_membership_id(self) -> uuid.UUID | None: ...
-    @property
-    def is_temporary(self) -> bool: ...
-    @property
-    def temporary_mode(self) -> str | None: ...
-    @property
-    def temporary_range(self) -> str | None: ...
-    @property
-    def starts_at(self) -> dt.datetime | None: ...
-    @property
-    def ends_at(self) -> dt.datetime | None: ...
-    @property
-    def created_at(self) -> dt.datetime: ...
-    @property
-    def updated_at(self) -> dt.datetime: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ import datetime as dt
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     CompoundSelect,
@@ -45,6 +45,25 @@ from rolegate.rbac.models import (
     Role,
     RoleAssignment,
 )
+
+
+class TemporaryRowFields(Protocol):
+    """A row with Infisical's temporary-access window (role assignments, privileges)."""
+
+    @property
+    def is_temporary(self) -> bool: ...
+    @property
+    def temporary_mode(self) -> str | None: ...
+    @property
+    def temporary_range(self) -> str | None: ...
+    @property
+    def starts_at(self) -> dt.datetime | None: ...
+    @property
+    def ends_at(self) -> dt.datetime | None: ...
+    @property
+    def created_at(self) -> dt.datetime: ...
+    @property
+    def updated_at(self) -> dt.datetime: ...
 
 
 def active_at(starts: Any, ends: Any, now: Any) -> Any:
