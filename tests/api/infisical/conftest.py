@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolegate.config import Settings
-from tests.conftest import infisical_token, seed_into
+from tests.conftest import bearer, infisical_token, seed_into
 
 ORG = "00000000-0000-4000-8000-000000000001"
 OTHER_ORG = "00000000-0000-4000-8000-000000000002"
@@ -146,3 +148,12 @@ async def tokens(session: AsyncSession, settings: Settings) -> Tokens:
         limited=await infisical_token(session, settings, LIMITED),
         outsider=await infisical_token(session, settings, OUTSIDER),
     )
+
+
+async def audit_log_events(
+    client: httpx.AsyncClient, token: str, action: str
+) -> list[dict[str, Any]]:
+    """The org's ``action`` events as ``GET /api/v1/audit-logs`` lists them."""
+    response = await client.get("/api/v1/audit-logs", headers=bearer(token))
+    assert response.status_code == 200, response.text
+    return [event for event in response.json()["auditLogs"] if event["action"] == action]

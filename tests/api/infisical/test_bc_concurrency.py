@@ -23,6 +23,7 @@ from tests.api.infisical.bc_world import (
     TEMPLATE,
     WORLD,
 )
+from tests.api.infisical.conftest import audit_log_events
 from tests.conftest import bearer, infisical_token, seed_into, until_waiting_on_a_lock
 
 pytestmark = pytest.mark.committed
@@ -159,12 +160,6 @@ async def _lock_plain_membership(writer: AsyncSession) -> uuid.UUID:
     return membership_id
 
 
-async def _events(client: httpx.AsyncClient, token: str, action: str) -> list[dict[str, Any]]:
-    response = await client.get("/api/v1/audit-logs", headers=bearer(token))
-    assert response.status_code == 200, response.text
-    return [e for e in response.json()["auditLogs"] if e["action"] == action]
-
-
 async def test_privilege_patch_queued_behind_a_rule_change_keeps_that_change(
     committed: dict[str, Any], settings: Settings
 ) -> None:
@@ -202,7 +197,7 @@ async def test_privilege_patch_queued_behind_a_rule_change_keeps_that_change(
         headers=bearer(token),
     )
     assert read.json()["privilege"] == body
-    (event,) = await _events(client, token, "identity-privilege.update")
+    (event,) = await audit_log_events(client, token, "identity-privilege.update")
     assert event["before"]["permissions"] == event["after"]["permissions"] == PROD_READ
 
 
@@ -264,6 +259,6 @@ async def test_template_patch_queued_behind_another_update_keeps_that_update(
     assert [r["slug"] for r in body["roles"]] == ["admin", "member", "viewer", "no-access"]
     read = await client.get(f"{TEMPLATES}/{TEMPLATE}", headers=bearer(token))
     assert read.json()["projectTemplate"] == body
-    (event,) = await _events(client, token, "project-template.update")
+    (event,) = await audit_log_events(client, token, "project-template.update")
     assert event["before"]["description"] == event["after"]["description"]
     assert event["after"]["description"] == "by the other writer"

@@ -24,6 +24,7 @@ from tests.api.infisical.bc_world import (
     issue_paths,
     load_world,
 )
+from tests.api.infisical.conftest import audit_log_events
 from tests.conftest import bearer
 
 BASE = "/api/v1/project-templates"
@@ -624,13 +625,8 @@ async def test_accepted_update_writes_an_audit_event(
 
 async def update_events(client: httpx.AsyncClient, token: str) -> dict[str, dict[str, Any]]:
     """The org's project-template.update events as the audit log lists them, by request id."""
-    response = await client.get("/api/v1/audit-logs", headers=bearer(token))
-    assert response.status_code == 200, response.text
-    return {
-        event["requestId"]: event
-        for event in response.json()["auditLogs"]
-        if event["action"] == "project-template.update"
-    }
+    events = await audit_log_events(client, token, "project-template.update")
+    return {event["requestId"]: event for event in events}
 
 
 async def test_audit_event_records_the_whole_template_before_and_after_as_stored(
