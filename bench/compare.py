@@ -63,6 +63,9 @@ def main() -> int:
                         "--seconds",
                         str(args.seconds),
                         "--no-scale-out",
+                        # Its own rounds alternate the revisions; one pair per run each.
+                        "--target-rounds",
+                        "1",
                         "--endpoints",
                         args.endpoint,
                         "--label",

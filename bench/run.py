@@ -1,6 +1,6 @@
 """rolegate benchmark: every PATCH against PostgreSQL's own ceiling, in one run.
 
-    .venv/bin/python bench/run.py            # full run (~3-4 min): c=1,16,64 x 15 s, 1->2 workers
+    .venv/bin/python bench/run.py            # full run (~11 min): c=1,16,64 x 15 s, 1->2 workers
     .venv/bin/python bench/run.py --smoke    # CI proof that it works: c=1,16 x 5 s
 
 See bench/README.md for what is measured and how to read the table.
@@ -22,7 +22,7 @@ import time
 import urllib.error
 import urllib.request
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -58,6 +58,8 @@ class Row:
     # rolegate's own CPU (all workers, user + system) per request served: the cost the
     # ratio hides, and steadier than req/s on a shared machine.
     server_cpu_ms: float
+    # Each alternating round's ratio, in order (one entry unless the point had rounds).
+    round_ratios: list[float] = field(default_factory=list)
 
 
 def rolegate_bin() -> str:
@@ -233,6 +235,7 @@ def measure_pair(
         generator_cpu=max(load.generator_cpu for load in loads),
         machine_busy=statistics.median(busies),
         server_cpu_ms=statistics.median(cpus),
+        round_ratios=ratios,
     )
 
 
@@ -248,6 +251,7 @@ def bench_endpoint(
     concurrencies: list[int],
     seconds: float,
     rounds: int,
+    target_rounds: int,
     work: Path,
 ) -> tuple[list[Row], dict[str, Any]]:
     requests = endpoint.requests(data, TARGETS)
@@ -267,6 +271,11 @@ def bench_endpoint(
     }
     rows = []
     for c in concurrencies:
+        # The target point gets more alternating rounds of the same slice length: one
+        # 15 s pair lands anywhere from 0.23 to 0.40 on this shared host (bench/README.md).
+        point_rounds = rounds
+        if is_target(endpoint.key, server.workers, c):
+            point_rounds = max(rounds, target_rounds)
         rows.append(
             measure_pair(
                 endpoint,
@@ -276,8 +285,8 @@ def bench_endpoint(
                 scripts=scripts,
                 socket_dir=socket_dir,
                 concurrency=c,
-                seconds=seconds,
-                rounds=rounds,
+                seconds=seconds / rounds * point_rounds,
+                rounds=point_rounds,
                 logs=logs,
             )
         )
@@ -315,14 +324,22 @@ def cold_start(data_dir: Path, env: dict[str, str], logs: Path) -> float:
     return server.ready_seconds
 
 
+def is_target(endpoint: str, workers: int, concurrency: int) -> bool:
+    """The point the issue's targets are about; the other rows are reported."""
+    return endpoint == "A" and workers == 2 and concurrency == 16
+
+
 def targets_report(rows: list[Row], cold: float) -> list[str]:
     lines = []
     for r in rows:
-        # The issue's targets are about endpoint A; the other endpoints' rows are reported.
-        if r.endpoint != "A" or r.workers != 2 or r.concurrency != 16:
+        if not is_target(r.endpoint, r.workers, r.concurrency):
             continue
+        throughput = f"throughput {r.ratio or 0:.0%} of pgbench (>= 30%, aim 50%)"
+        if len(r.round_ratios) > 1:
+            each = ", ".join(f"{ratio:.2f}" for ratio in r.round_ratios)
+            throughput += f"; median of {len(r.round_ratios)} rounds: {each}"
         checks = [
-            (f"throughput {r.ratio or 0:.0%} of pgbench (>= 30%, aim 50%)", (r.ratio or 0) >= 0.3),
+            (throughput, (r.ratio or 0) >= 0.3),
             (f"p99 {r.p99_ms / r.p50_ms:.1f}x p50 (<= 4x)", r.p99_ms <= 4 * r.p50_ms),
             (f"errors {r.errors} (0)", r.errors == 0),
             (f"peak RSS/worker {r.rss_mb_per_worker:.0f} MB (< 150)", r.rss_mb_per_worker < 150),
@@ -364,6 +381,12 @@ def main() -> int:
         " run, which makes shorter runs understate the ceiling)",
     )
     parser.add_argument(
+        "--target-rounds",
+        type=int,
+        help="alternations for the targets' point (A, 2 workers, c=16), each slice as long"
+        " as the other points' (default 3; smoke 1)",
+    )
+    parser.add_argument(
         "--endpoints", help="comma list of endpoint keys, e.g. A,D (default: all, A-E)"
     )
     parser.add_argument("--label", default="", help="suffix for the results file name")
@@ -386,6 +409,7 @@ def main() -> int:
 
     seconds = args.seconds or (5.0 if args.smoke else 15.0)
     rounds = args.rounds or 1
+    target_rounds = args.target_rounds or (1 if args.smoke else 3)
     concurrencies = [
         int(c) for c in (args.concurrency or ("1,16" if args.smoke else "1,16,64")).split(",")
     ]
@@ -470,6 +494,7 @@ def main() -> int:
                 concurrencies=concurrencies,
                 seconds=seconds,
                 rounds=rounds,
+                target_rounds=target_rounds,
                 work=work,
             )
             rows += endpoint_rows
@@ -514,7 +539,7 @@ def main() -> int:
     print(
         f"rolegate {git_rev()} | {os.cpu_count()} CPUs | load avg {load_before:.2f} -> "
         f"{load_after:.2f} | background busy {background_busy:.0%} | {seconds:.0f} s per point"
-        f" in {rounds} alternating round(s) with pgbench"
+        f" in {rounds} alternating round(s) with pgbench ({target_rounds} for A c=16)"
     )
     print(HEADER)
     for r in rows:
@@ -546,6 +571,7 @@ def main() -> int:
                 "mode": "smoke" if args.smoke else "full",
                 "seconds_per_point": seconds,
                 "rounds_per_point": rounds,
+                "rounds_for_targets_point": target_rounds,
                 "cpus": os.cpu_count(),
                 "loadavg_before": load_before,
                 "loadavg_after": load_after,
