@@ -23,6 +23,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from rolegate import db_direct
 from rolegate.api import jsonlimits, ratelimit
 from rolegate.api.metrics import TRANSACTION_RETRIES
 from rolegate.config import Settings
@@ -233,7 +234,7 @@ class SurfaceRoute(APIRoute):
                         response.headers.update(state.headers)
                         for hook in state.before_commit:
                             await hook(session, response)
-                        await session.commit()
+                        await db_direct.commit(session)
                         for finish in state.on_success:
                             finish(response)
                     else:
