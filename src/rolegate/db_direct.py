@@ -160,10 +160,10 @@ async def commit(session: AsyncSession) -> None:
     A request that ran only Core statements (every hot path) on a connection its session
     checked out leaves the session without ORM state; its transaction is then committed
     on the driver: one COMMIT, without ``session.commit()``'s greenlet round trip and
-    flush bookkeeping (~60 µs, bench/README.md). The session's own close then finds the
-    driver transaction gone and has nothing to roll back. With ORM objects loaded or
-    pending, the session commits as usual: it must flush them, and its rollback on close
-    would expire them.
+    flush bookkeeping (~80 µs; bench/README.md, lesson 14). The session's own close then
+    finds the driver transaction gone and has nothing to roll back. With ORM objects
+    loaded or pending, the session commits as usual: it must flush them, and its
+    rollback on close would expire them.
     """
     held: _HeldConnection | None = session.info.get(_HELD)
     if (
