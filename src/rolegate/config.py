@@ -32,8 +32,12 @@ class AuthSettings(BaseModel):
 
 
 class DatabaseSettings(BaseModel):
-    pool_size: int = 10
-    max_overflow: int = 10
+    # A fixed pool: SQLAlchemy closes an overflow connection as soon as it is returned, so
+    # load above pool_size opened a connection (a backend fork, authentication, type
+    # introspection, every statement prepared again) every few requests. 20 is the old
+    # pool plus overflow: the same most connections, kept instead of churned.
+    pool_size: int = 20
+    max_overflow: int = 0
     pool_timeout: float = 5.0
     # A statement that takes longer than this is cancelled: an outage becomes a 503, not a hang.
     statement_timeout_ms: int = 5000
