@@ -25,6 +25,24 @@ def binary() -> Path:
     return path
 
 
+def sessions_opened(socket_dir: str, database: str) -> int:
+    """How many sessions PostgreSQL has opened on ``database`` since its start.
+
+    Read before and after a point, the difference is the connections rolegate opened
+    under load: zero with a pool that keeps its connections (bench/README.md, lesson 15).
+    """
+    psql = binary().parent / "psql"
+    query = "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
+    done = subprocess.run(
+        [str(psql), "-h", socket_dir, "-U", "postgres", "-d", database, "-Atc", query],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    # psql's own session is counted too, once per reading: the caller subtracts it.
+    return int(done.stdout.strip())
+
+
 def run(
     scripts: list[Path],
     *,

@@ -60,6 +60,8 @@ class Row:
     server_cpu_ms: float
     # Each alternating round's ratio, in order (one entry unless the point had rounds).
     round_ratios: list[float] = field(default_factory=list)
+    # Connections rolegate opened while under load (all rounds): 0 with a steady pool.
+    connections_opened: int = 0
 
 
 def rolegate_bin() -> str:
@@ -76,7 +78,7 @@ def sh(cmd: list[str], env: dict[str, str]) -> str:
 
 def start_postgres(data_dir: Path) -> Any:
     """The embedded server, restarted once with room for pgbench's clients beside rolegate's
-    pools (2 workers x (pool 10 + overflow 10) + pgbench -c 64 > the default 100)."""
+    pools (2 workers x pool 20 + pgbench -c 64 > the default 100)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from rolegate.embedded import start_embedded
@@ -168,9 +170,12 @@ def measure_point(
     concurrency: int,
     seconds: float,
     logs: Path,
-) -> tuple[loadgen.LoadResult, float, float]:
-    """wrk's result, how busy the CPUs were, and rolegate's CPU ms per request."""
+    socket_dir: str,
+) -> tuple[loadgen.LoadResult, float, float, int]:
+    """wrk's result, how busy the CPUs were, rolegate's CPU ms per request and the
+    connections it opened meanwhile."""
     pids = server.worker_pids() or [server.proc.pid]
+    sessions_before = pgbench.sessions_opened(socket_dir, "rolegate")
     cpu_before = sum(procs.cpu_seconds(pid) for pid in pids)
     before = procs.machine_busy()
     result = loadgen.run_wrk(
@@ -178,8 +183,11 @@ def measure_point(
     )
     busy = procs.busy_fraction(before, procs.machine_busy())
     cpu = sum(procs.cpu_seconds(pid) for pid in pids) - cpu_before
+    # Minus 1: one reading's own psql session. Backends report their statistics within
+    # a second or so, so this is a count to read as "none" or "some", not to the unit.
+    opened = max(0, pgbench.sessions_opened(socket_dir, "rolegate") - sessions_before - 1)
     served = result.rps * seconds
-    return result, busy, cpu / served * 1000 if served else 0.0
+    return result, busy, cpu / served * 1000 if served else 0.0, opened
 
 
 def measure_pair(
@@ -204,10 +212,12 @@ def measure_pair(
     """
     slice_seconds = max(1.0, seconds / rounds)
     loads, busies, cpus, tps = [], [], [], []
+    opened = 0
     for _ in range(rounds):
-        load, busy, cpu_ms = measure_point(
-            endpoint, server, wrk, script, concurrency, slice_seconds, logs
+        load, busy, cpu_ms, opened_now = measure_point(
+            endpoint, server, wrk, script, concurrency, slice_seconds, logs, socket_dir
         )
+        opened += opened_now
         ceiling = pgbench.run(
             scripts,
             socket_dir=socket_dir,
@@ -236,6 +246,7 @@ def measure_pair(
         machine_busy=statistics.median(busies),
         server_cpu_ms=statistics.median(cpus),
         round_ratios=ratios,
+        connections_opened=opened,
     )
 
 
@@ -297,7 +308,7 @@ def bench_endpoint(
 HEADER = (
     f"{'endpoint':<8} {'workers':>7} {'conc':>5} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
     f"{'errors':>6} {'pgbench':>8} {'ratio':>6} {'RSS MB':>7} {'wrk CPU':>7} {'busy':>5} "
-    f"{'CPU ms/req':>10}"
+    f"{'CPU ms/req':>10} {'conns':>5}"
 )
 
 
@@ -307,7 +318,8 @@ def fmt_row(r: Row) -> str:
     return (
         f"{r.endpoint:<8} {r.workers:>7} {r.concurrency:>5} {r.rps:8.0f} {r.p50_ms:8.2f} "
         f"{r.p99_ms:8.2f} {r.errors:>6} {tps} {ratio} {r.rss_mb_per_worker:7.1f} "
-        f"{r.generator_cpu:6.0%} {r.machine_busy:5.0%} {r.server_cpu_ms:10.2f}"
+        f"{r.generator_cpu:6.0%} {r.machine_busy:5.0%} {r.server_cpu_ms:10.2f} "
+        f"{r.connections_opened:>5}"
     )
 
 
@@ -505,7 +517,9 @@ def main() -> int:
             for endpoint in endpoints:
                 script = work / f"wrk-{endpoint.key}.lua"
                 loadgen.run_wrk(wrk, server.base, script, 16, 2, logs / "warmup.log")
-                load, busy, cpu_ms = measure_point(endpoint, server, wrk, script, 16, seconds, logs)
+                load, busy, cpu_ms, opened = measure_point(
+                    endpoint, server, wrk, script, 16, seconds, logs, socket_dir
+                )
                 paired = next(r for r in rows if r.endpoint == endpoint.key and r.concurrency == 16)
                 rows.append(
                     Row(
@@ -522,6 +536,7 @@ def main() -> int:
                         generator_cpu=load.generator_cpu,
                         machine_busy=busy,
                         server_cpu_ms=cpu_ms,
+                        connections_opened=opened,
                     )
                 )
                 print_row(rows[-1])
