@@ -31,6 +31,16 @@ async def etag_of_get(client: httpx.AsyncClient, token: str) -> str:
 # --- ETag / If-Match -----------------------------------------------------------------
 
 
+async def expire_idempotency_key(session: AsyncSession, key: str) -> None:
+    """Move a stored key's expiry an hour into the past, as if its 24 h had gone by."""
+    await session.execute(
+        update(IdempotencyKey)
+        .where(IdempotencyKey.key == key)
+        .values(expires_at=func.now() - func.make_interval(0, 0, 0, 0, 1))
+    )
+    await session.commit()
+
+
 async def test_patch_returns_the_etag_its_next_get_shows(
     client: httpx.AsyncClient, tokens: Tokens
 ) -> None:
@@ -189,12 +199,7 @@ async def test_an_expired_idempotency_key_can_be_used_again(
 ) -> None:
     headers = {**bearer(tokens.admin), "Idempotency-Key": "old"}
     assert (await client.patch(URL, json=VIEWER_BODY, headers=headers)).status_code == 200
-    await session.execute(
-        update(IdempotencyKey)
-        .where(IdempotencyKey.key == "old")
-        .values(expires_at=func.now() - func.make_interval(0, 0, 0, 0, 1))
-    )
-    await session.commit()
+    await expire_idempotency_key(session, "old")
 
     reused = await client.patch(URL, json=ADMIN_BODY, headers=headers)
 
@@ -296,12 +301,7 @@ async def test_expired_idempotency_keys_are_deleted_now_and_then(
 ) -> None:
     headers = {**bearer(tokens.admin), "Idempotency-Key": "stale"}
     assert (await client.patch(URL, json=VIEWER_BODY, headers=headers)).status_code == 200
-    await session.execute(
-        update(IdempotencyKey)
-        .where(IdempotencyKey.key == "stale")
-        .values(expires_at=func.now() - func.make_interval(0, 0, 0, 0, 1))
-    )
-    await session.commit()
+    await expire_idempotency_key(session, "stale")
     # The next claim is the one that prunes.
     monkeypatch.setattr(safe_update, "_claims", itertools.count(safe_update._FORGET_EXPIRED_EVERY))
 
