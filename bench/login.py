@@ -15,6 +15,8 @@ The bench measures whatever the code does; it asserts nothing about how logins h
 from __future__ import annotations
 
 import threading
+import time
+import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,9 @@ READ_CONCURRENCY = 4
 
 @dataclass
 class LoginReport:
+    # Waiting for queued logins to finish between the phases (see drain): a long wait
+    # means logins were queued far beyond what wrk saw complete.
+    drained_seconds: float
     concurrency: int
     seconds: float
     logins_per_s: float
@@ -59,7 +64,8 @@ class LoginReport:
             f"p50 {self.read_flood_p50_ms:.1f} ms, p99 {self.read_flood_p99_ms:.1f} ms "
             f"({self.read_flood_p99_ms / max(self.read_alone_p99_ms, 0.001):.1f}x alone), "
             f"errors {self.read_flood_errors}",
-            f"peak RSS per worker after the logins: {self.rss_mb_per_worker_after:.0f} MB",
+            f"peak RSS per worker after the logins: {self.rss_mb_per_worker_after:.0f} MB;"
+            f" {self.drained_seconds:.1f} s waiting for queued logins between the phases",
         ]
 
     def as_dict(self) -> dict[str, Any]:
@@ -86,6 +92,21 @@ def _parallel(jobs: list[Any]) -> list[Any]:
     return results
 
 
+def drain(base: str, timeout: float = 120.0) -> float:
+    """Wait until the logins wrk left queued are served: a flood's backlog outlives wrk
+    (it closes its connections, the workers still finish what they had read). Seconds
+    waited: until four health checks in a row answer within 50 ms."""
+    started = time.perf_counter()
+    quick = 0
+    while quick < 4 and time.perf_counter() - started < timeout:
+        t0 = time.perf_counter()
+        with urllib.request.urlopen(base + "/healthz", timeout=timeout) as response:  # noqa: S310
+            response.read()
+        quick = quick + 1 if time.perf_counter() - t0 < 0.05 else 0
+        time.sleep(0.05)
+    return time.perf_counter() - started
+
+
 def measure(
     *,
     server: procs.Server,
@@ -110,6 +131,7 @@ def measure(
     )
     loadgen.run_wrk(wrk, server.base, login_script, 2, 2, logs / "warmup.log")
     loadgen.run_wrk(wrk, server.base, read_script, READ_CONCURRENCY, 2, logs / "warmup.log")
+    drained = drain(server.base)
 
     pids = server.worker_pids() or [server.proc.pid]
     cpu_before = sum(procs.cpu_seconds(pid) for pid in pids)
@@ -118,6 +140,7 @@ def measure(
     )
     cpu = sum(procs.cpu_seconds(pid) for pid in pids) - cpu_before
     served = login.rps * seconds
+    drained += drain(server.base)
 
     alone = loadgen.run_wrk(
         wrk, server.base, read_script, READ_CONCURRENCY, seconds, logs / "wrk-login-read.log"
@@ -137,7 +160,9 @@ def measure(
             ),
         ]
     )
+    drained += drain(server.base)
     return LoginReport(
+        drained_seconds=drained,
         concurrency=concurrency,
         seconds=seconds,
         logins_per_s=login.rps,
