@@ -588,8 +588,8 @@ def main() -> int:
                 client_id=dataset.ADMIN_CLIENT_ID,
                 client_secret=dataset.ADMIN_CLIENT_SECRET,
                 concurrency=16,
-                # A login takes long enough that a 3 s slice may see none finish.
-                seconds=max(seconds, 10.0),
+                # A login takes long enough that a short slice may see none finish.
+                seconds=max(seconds, 15.0),
                 work=work,
             )
             for line in logins.lines():
