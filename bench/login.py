@@ -71,10 +71,15 @@ class LoginReport:
             f"GET membership c={READ_CONCURRENCY} alone: {self.read_alone_rps:.0f} req/s, p50 "
             f"{self.read_alone_p50_ms:.1f} ms, p99 {self.read_alone_p99_ms:.1f} ms",
             f"GET membership c={READ_CONCURRENCY} during a login flood (c={self.concurrency}, "
-            f"{self.logins_during_flood_per_s:.1f} logins/s): {self.read_flood_rps:.0f} req/s, "
-            f"p50 {self.read_flood_p50_ms:.1f} ms, p99 {self.read_flood_p99_ms:.1f} ms "
-            f"({self.read_flood_p99_ms / max(self.read_alone_p99_ms, 0.001):.1f}x alone), "
-            f"errors {self.read_flood_errors}",
+            f"{self.logins_during_flood_per_s:.1f} logins/s): "
+            + (
+                f"{self.read_flood_rps:.0f} req/s, p50 {self.read_flood_p50_ms:.1f} ms, p99 "
+                f"{self.read_flood_p99_ms:.1f} ms "
+                f"({self.read_flood_p99_ms / max(self.read_alone_p99_ms, 0.001):.1f}x alone)"
+                if self.read_flood_rps
+                else f"none completed within the {self.seconds:.0f} s"
+            )
+            + f", errors {self.read_flood_errors}",
             f"peak RSS per worker after the logins: {self.rss_mb_per_worker_after:.0f} MB;"
             f" {self.drained_seconds:.1f} s waiting for queued logins between the phases;"
             f" workers killed and replaced by gunicorn: {self.workers_replaced}",
