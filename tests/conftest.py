@@ -41,6 +41,9 @@ ROOT = Path(__file__).resolve().parents[1]
 # a token minted by a test must verify in a server started by a test.
 TEST_JWT_SECRET = "test-secret-for-rolegate-tests-0123456789abcdef"
 os.environ["ROLEGATE_AUTH__JWT_SECRET"] = TEST_JWT_SECRET
+# Likewise the key of stored client-secret hashes: a seed loaded by a test must log in.
+TEST_SECRET_HASH_KEY = "test-secret-hash-key-for-rolegate-tests-0123456789"
+os.environ["ROLEGATE_AUTH__SECRET_HASH_KEY"] = TEST_SECRET_HASH_KEY
 
 
 def _data_dir() -> Path:
@@ -93,7 +96,7 @@ def settings() -> Settings:
     return Settings(
         database_url=None,
         log_level="warning",
-        auth={"jwt_secret": TEST_JWT_SECRET},
+        auth={"jwt_secret": TEST_JWT_SECRET, "secret_hash_key": TEST_SECRET_HASH_KEY},
         # Concurrency tests queue 32 requests on one row lock with a 20-connection pool;
         # on a loaded 2-core machine the last may wait longer than the 5 s default.
         db={"pool_timeout": 60},

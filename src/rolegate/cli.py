@@ -41,7 +41,9 @@ def _seed(runtime: Runtime, path: Path) -> dict[str, int]:
 
     try:
         seed = read_seed_file(path)
-        return run(runtime.in_transaction(lambda session: load_seed(session, seed)))
+        return run(
+            runtime.in_transaction(lambda session: load_seed(session, seed, runtime.settings))
+        )
     except SeedError as exc:
         typer.echo(f"seed failed, nothing was written: {exc}", err=True)
         raise typer.Exit(code=1) from exc

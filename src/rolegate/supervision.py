@@ -84,9 +84,7 @@ def postmaster_alive(server: Any) -> bool:
     process = server.get_postmaster_info().process
     try:
         # A killed postmaster may linger as a zombie until it is reaped: it serves nothing.
-        return bool(
-            process is not None and process.is_running() and process.status() != "zombie"
-        )
+        return bool(process is not None and process.is_running() and process.status() != "zombie")
     except Exception:  # psutil.NoSuchProcess, AccessDenied: gone or not ours to watch
         return False
 

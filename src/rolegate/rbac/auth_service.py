@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rolegate.rbac import repository
 from rolegate.rbac.errors import AuthenticationError, IdentityNotFoundError, InvalidCredentialsError
 from rolegate.rbac.models import Identity, UniversalAuthCredential
-from rolegate.rbac.secrets import verify_client_secret
+from rolegate.rbac.secrets import SecretVerifier
 from rolegate.rbac.tokens import IssuedToken, TokenCodec
 
 
@@ -49,19 +49,30 @@ async def _mint_for_identity(
 
 
 async def universal_auth_login(
-    session: AsyncSession, codec: TokenCodec, client_id: str, client_secret: str, now: dt.datetime
+    session: AsyncSession,
+    codec: TokenCodec,
+    verifier: SecretVerifier,
+    client_id: str,
+    client_secret: str,
+    now: dt.datetime,
 ) -> InfisicalLogin:
     stmt = (
         select(UniversalAuthCredential, Identity)
         .join(Identity, Identity.id == UniversalAuthCredential.identity_id)
         .where(UniversalAuthCredential.client_id == client_id)
     )
-    row = (await session.execute(stmt)).one_or_none()
-    credential, identity = (row[0], row[1]) if row else (None, None)
-    # Always verify (against a dummy hash when the client is unknown): equal timing.
-    ok = verify_client_secret(credential.client_secret_hash if credential else None, client_secret)
-    if not ok or credential is None or identity is None:
+    # The slot is taken before the lookup: a login waiting for one holds no connection.
+    async with verifier.slot():
+        row = (await session.execute(stmt)).one_or_none()
+        credential, identity = (row[0], row[1]) if row else (None, None)
+        # Always verify (an unknown client against a dummy): see rbac/secrets.py.
+        verdict = await verifier.verify(
+            credential.client_secret_hash if credential else None, client_secret
+        )
+    if not verdict.ok or credential is None or identity is None:
         raise InvalidCredentialsError("Invalid credentials")
+    if verdict.rehash:
+        credential.client_secret_hash = verifier.hasher.hash(client_secret)
     issued = await _mint_for_identity(session, codec, identity, credential.access_token_ttl, now)
     return InfisicalLogin(
         token=issued,

@@ -17,6 +17,7 @@ from rolegate.api.infisical.auth import PUBLIC, InfisicalRoute
 from rolegate.api.infisical.errors import InfisicalError
 from rolegate.api.routing import error_responses, get_session
 from rolegate.rbac import auth_service
+from rolegate.rbac.secrets import SecretVerifier
 from rolegate.rbac.tokens import TokenCodec
 
 Session = Annotated[AsyncSession, Depends(get_session)]
@@ -41,8 +42,9 @@ async def universal_auth_login(
     body: s.UniversalAuthLoginRequest, request: Request, session: Session
 ) -> s.UniversalAuthLoginResponse:
     codec: TokenCodec = request.app.state.tokens
+    verifier: SecretVerifier = request.app.state.secrets
     login = await auth_service.universal_auth_login(
-        session, codec, body.clientId, body.clientSecret, _now()
+        session, codec, verifier, body.clientId, body.clientSecret, _now()
     )
     return s.UniversalAuthLoginResponse(
         accessToken=login.token.token,
