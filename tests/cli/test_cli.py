@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,8 +22,13 @@ ROLEGATE = [sys.executable, "-m", "rolegate.cli"]
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "data"
+def data_dir() -> Iterator[Path]:
+    # Not under pytest's tmp_path: the embedded server runs as its own system user when
+    # we are root, and any other pytest run by root resets /tmp/pytest-of-root to 0700,
+    # which locked that user out of a data dir inside it mid-test.
+    root = Path(tempfile.mkdtemp(prefix="rg-cli-"))
+    yield root / "data"
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def _env(data_dir: Path) -> dict[str, str]:

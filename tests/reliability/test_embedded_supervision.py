@@ -41,8 +41,8 @@ class Served:
 
 @pytest.fixture
 def served() -> Iterator[Served]:
-    # Not pytest's tmp_path: a short path keeps the socket beside the data, and nobody
-    # else's pytest run prunes it.
+    # Not under pytest's tmp_path: any other pytest run by root resets /tmp/pytest-of-root
+    # to 0700, locking out the system user the embedded server runs as (see tests/cli).
     root = Path(tempfile.mkdtemp(prefix="rg-sv-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("ROLEGATE_")}
     env |= {"ROLEGATE_DATA_DIR": str(root / "data"), "ROLEGATE_LOG_LEVEL": "warning"}
