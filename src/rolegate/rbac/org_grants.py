@@ -55,10 +55,15 @@ def facts_of(user: UserFields) -> PrincipalFacts:
     )
 
 
+def grant_named(role_key: str, role_name: str | None) -> OrgGrant | None:
+    """The org role an assignment's ``role_key`` (and custom role name) names."""
+    if role_key == "custom":
+        return OrgGrant(name=role_name, builtin=False) if role_name else None
+    return OrgGrant(name=role_key, builtin=True)
+
+
 def _grant_of(row: GrantRow) -> OrgGrant | None:
-    if row.role_key == "custom":
-        return OrgGrant(name=row.role_name, builtin=False) if row.role_name else None
-    return OrgGrant(name=row.role_key, builtin=True)
+    return grant_named(row.role_key, row.role_name)
 
 
 def _counted_grant(row: GrantRow, facts: PrincipalFacts) -> OrgGrant | None:
@@ -164,3 +169,12 @@ def _window_open(ra: RoleAssignment, now: dt.datetime) -> bool:
     return (ra.starts_at is None or ra.starts_at <= now) and (
         ra.ends_at is None or now < ra.ends_at
     )
+
+
+async def group_roles(
+    session: AsyncSession, group_id: uuid.UUID, now: dt.datetime
+) -> set[OrgGrant]:
+    """Every org role the group gives (or will give) its members, on any surface: what a
+    change of its members or its deletion reaches (rolegate.rbac.org_boundary)."""
+    rows = await org_grants_repository.group_role_rows(session, group_id, now)
+    return {g for key, name in rows if (g := grant_named(key, name)) is not None}

@@ -251,8 +251,9 @@ async def test_owner_may_create_a_group_binding_org_owner(client: httpx.AsyncCli
 # --- members ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("token", "actor"), [(DIRECT_ADMIN_TOKEN, DIRECT_ADMIN),
-                                              (GROUP_ADMIN_TOKEN, GROUP_ADMIN)])
+@pytest.mark.parametrize(
+    ("token", "actor"), [(DIRECT_ADMIN_TOKEN, DIRECT_ADMIN), (GROUP_ADMIN_TOKEN, GROUP_ADMIN)]
+)
 async def test_admin_cannot_add_itself_to_a_group_holding_csp_org_owner(
     client: httpx.AsyncClient, token: str, actor: str
 ) -> None:
@@ -383,9 +384,7 @@ async def test_another_orgs_owner_cannot_change_this_orgs_owner_group(
     client: httpx.AsyncClient,
 ) -> None:
     for response in (
-        await client.patch(
-            members_url(OWNERS), json=users_body(), headers=headers(OUTSIDER_TOKEN)
-        ),
+        await client.patch(members_url(OWNERS), json=users_body(), headers=headers(OUTSIDER_TOKEN)),
         await client.delete(group_url(OWNERS), headers=headers(OUTSIDER_TOKEN)),
     ):
         assert_error(response, 403)
