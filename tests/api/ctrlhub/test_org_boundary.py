@@ -9,12 +9,16 @@ refusal is a JSON:API 403 and a later GET shows nothing changed. Owners may do a
 from __future__ import annotations
 
 import copy
+import datetime as dt
+import uuid
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rolegate.rbac.models import RoleAssignment
 from tests.api.ctrlhub.conftest import (
     ADMINS,
     DEV,
@@ -111,7 +115,8 @@ def grants_of(document: dict[str, Any], user: str) -> list[str]:
 
 def assert_boundary_refusal(response: httpx.Response) -> None:
     body = assert_error(response, 403)
-    assert "org_owner" in body["errors"][0]["detail"], body
+    assert "you do not hold: org_owner" in body["errors"][0]["detail"], body
+    assert body["errors"][0]["meta"] == {"missingRoles": ["org_owner"]}, body
 
 
 async def patch_as_owner(client: httpx.AsyncClient, group: str, bindings: list[Any]) -> None:
@@ -349,6 +354,38 @@ async def test_admin_may_delete_a_group_below_it(client: httpx.AsyncClient) -> N
 
 async def test_owner_may_delete_a_group_holding_org_owner(client: httpx.AsyncClient) -> None:
     response = await client.delete(group_url(OWNERS), headers=headers())
+    assert response.status_code == 204, response.text
+
+
+async def set_owner_window(
+    session: AsyncSession, starts: dt.timedelta | None, ends: dt.timedelta | None
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    await session.execute(
+        update(RoleAssignment)
+        .where(RoleAssignment.group_id == uuid.UUID(OWNERS))
+        .values(
+            starts_at=now + starts if starts is not None else None,
+            ends_at=now + ends if ends is not None else None,
+        )
+    )
+    await session.commit()
+
+
+async def test_admin_cannot_delete_a_group_whose_org_owner_role_starts_later(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    await set_owner_window(session, starts=dt.timedelta(days=1), ends=None)
+    response = await client.delete(group_url(OWNERS), headers=headers(DIRECT_ADMIN_TOKEN))
+    assert_boundary_refusal(response)
+    assert member_ids(await read_group(client, OWNERS)) == [OWNER]
+
+
+async def test_admin_may_delete_a_group_whose_org_owner_role_has_ended(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    await set_owner_window(session, starts=None, ends=-dt.timedelta(minutes=1))
+    response = await client.delete(group_url(OWNERS), headers=headers(DIRECT_ADMIN_TOKEN))
     assert response.status_code == 204, response.text
 
 
