@@ -80,8 +80,11 @@ async def create_group(
     now: dt.datetime,
 ) -> GroupView:
     org = await authorize(session, actor, parse_id(org_id), OWNER_ONLY, "create a group", now)
+    name_taken = ConflictError(
+        f"A group named '{display_name}' already exists in this organization."
+    )
     if await repo.group_name_taken(session, org.id, display_name):
-        raise ConflictError(f"A group named '{display_name}' already exists in this organization.")
+        raise name_taken
     base = slugify(display_name)
     group: Group | None = None
     for attempt in range(1, 100):
@@ -96,6 +99,10 @@ async def create_group(
         )
         if group is not None:
             break
+        # A concurrent create of the name committed first (the unique index of the
+        # names CSP groups claim), or only the slug is another group's.
+        if await repo.group_name_taken(session, org.id, display_name):
+            raise name_taken
     if group is None:
         raise ConflictError(f"Could not find a free slug for the group '{display_name}'.")
     await repository.record_audit(
