@@ -8,6 +8,7 @@ theirs, or the newest event would not describe the state a GET returns.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import sys
@@ -51,7 +52,7 @@ def assert_one_chain(events: list[dict[str, Any]], final: str) -> None:
     listed after it ended, and every createdAt is at least its successor's."""
     assert len(events) == WRITERS
     assert events[0]["after"]["description"] == final
-    for newer, older in zip(events, events[1:], strict=False):
+    for newer, older in itertools.pairwise(events):
         assert newer["before"]["description"] == older["after"]["description"]
         assert newer["createdAt"] >= older["createdAt"]
 
