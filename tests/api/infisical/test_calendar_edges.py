@@ -89,7 +89,7 @@ CASES = {
     "A start before year 1": Case(
         "PATCH",
         GROUP_URL,
-        ["roles", 0, "temporaryAccessStartTime"],
+        ["roles", 1, "temporaryAccessStartTime"],
         group_roles(BEFORE_YEAR_1, "1h"),
     ),
     "A window past year 9999": Case(
@@ -117,6 +117,13 @@ CASES = {
     ),
     "temporary window past year 9999": Case(
         "POST", f"{PRIVILEGES}/temporary", ["temporaryRange"], temporary_privilege(LAST_DAY, "1y")
+    ),
+    # The driver stores the calendar's first instant as -infinity (rbac/moments.py).
+    "B start on the calendar's first instant": Case(
+        "PATCH",
+        PRIVILEGES,
+        ["privilegeDetails", "temporaryAccessStartTime"],
+        privilege_patch("0001-01-01T00:00:00Z", "1h"),
     ),
     # at= and since=
     "effective permissions at before year 1": Case(
@@ -183,7 +190,7 @@ async def test_a_moment_outside_the_calendar_is_422_naming_it_and_changes_nothin
     "case",
     [
         Case("PATCH", GROUP_URL, [], group_roles("9999-12-30T00:00:00Z", "1d")),
-        Case("PATCH", PRIVILEGES, [], privilege_patch("0001-01-01T00:00:00Z", "1h")),
+        Case("PATCH", PRIVILEGES, [], privilege_patch("0001-01-01T00:00:01Z", "1h")),
     ],
     ids=["A ends on the last day", "B starts on the first day"],
 )
