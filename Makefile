@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install serve test lint typecheck migrations-check bench bench-smoke outage clean
+.PHONY: help install serve test lint typecheck migrations-check bench bench-growth bench-smoke outage clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -31,14 +31,18 @@ lint: $(STAMP) ## ruff, import-linter
 typecheck: $(STAMP) ## mypy --strict
 	$(BIN)/mypy
 
-bench: $(STAMP) ## Benchmark every PATCH against pgbench (see bench/README.md)
+bench: $(STAMP) ## Benchmark every PATCH and read against pgbench, logins, cold start (bench/README.md)
 	$(BIN)/python bench/run.py
+
+bench-growth: $(STAMP) ## How each cost grows with the data: series and fitted exponents
+	$(BIN)/python bench/growth.py
 
 outage: $(STAMP) ## Kill PostgreSQL under PATCH load and count (see docs/reliability.md)
 	$(BIN)/python -m bench.outage
 
-bench-smoke: $(STAMP) ## The benchmark in 5-second points, to prove it runs (CI)
+bench-smoke: $(STAMP) ## Every part of the benchmark in short points, to prove it runs
 	$(BIN)/python bench/run.py --smoke
+	$(BIN)/python bench/growth.py --smoke
 
 clean: ## Remove the venv and local data
 	rm -rf $(VENV) .rolegate .rolegate-test

@@ -234,13 +234,20 @@ def _overrides(
 
 
 async def explain(
-    session: AsyncSession, project: Project, principal: Principal, at: dt.datetime
+    session: AsyncSession,
+    project: Project,
+    principal: Principal,
+    at: dt.datetime,
+    *,
+    name: str | None = None,
 ) -> Explanation:
     """Every rule reaching ``principal`` in ``project``, explained at ``at``.
 
     Tenancy and authorization are the caller's job (see :func:`explain_for_actor`).
+    ``name`` is the principal's, when the caller has just read it in the project's org.
     """
-    name = await _principal_name(session, principal, project.org_id)
+    if name is None:
+        name = await _principal_name(session, principal, project.org_id)
     raw_sources = await _load_sources(session, principal, project.id, None)
     pairs = await _sourced(session, raw_sources, at)
     sourced_rules = [(rule, source) for source, raw in pairs for rule in source_rules(raw)]
@@ -371,6 +378,18 @@ async def authorize(
     Order: the project in the actor's org → ``read`` on the principal's kind → the
     principal in the actor's org. A principal of another org is a 404, like a project.
     """
+    project, _ = await _authorize_named(session, actor, project_id, principal, now)
+    return project
+
+
+async def _authorize_named(
+    session: AsyncSession,
+    actor: Actor,
+    project_id: uuid.UUID,
+    principal: Principal,
+    now: dt.datetime,
+) -> tuple[Project, str]:
+    """:func:`authorize`, with the principal's name it read on the way."""
     project = await repository.get_project(session, project_id, actor.org_id)
     if project is None:
         raise ProjectNotFoundError(f"Failed to find project with ID {project_id}")
@@ -379,8 +398,7 @@ async def authorize(
     rules = await actor_project_rules(session, actor, project.id, now)
     if not Ability(rules).can("read", subject, fields):
         raise PermissionDeniedError(f"You are not allowed to read on {subject}")
-    await _principal_name(session, principal, actor.org_id)
-    return project
+    return project, await _principal_name(session, principal, actor.org_id)
 
 
 async def explain_for_actor(
@@ -392,8 +410,10 @@ async def explain_for_actor(
     at: dt.datetime,
     now: dt.datetime,
 ) -> Explanation:
-    project = await authorize(session, actor, project_id, principal, now)
-    return await explain(session, project, principal, at)
+    # The principal's name was read by the authorization, in the project's org (the
+    # actor's): the explanation does not read it again.
+    project, name = await _authorize_named(session, actor, project_id, principal, now)
+    return await explain(session, project, principal, at, name=name)
 
 
 async def check_for_actor(
