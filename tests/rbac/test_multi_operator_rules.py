@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from rolegate.rbac.permissions import (
+from rolegate.rbac.permissions.rules import (
     Ability,
     RuleSetValidationError,
     missing_permissions,
