@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from rolegate.rbac.permissions.boundary import missing_permissions
 from rolegate.rbac.permissions.rules import (
     Ability,
     RuleSetValidationError,
-    missing_permissions,
     parse_rules,
     rules_from_json,
     rules_to_json,

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rolegate.rbac.permissions.rules.boundary import covers, missing_permissions
-from rolegate.rbac.permissions.rules.rules import (
+from rolegate.rbac.permissions.boundary import covers, missing_permissions
+from rolegate.rbac.permissions.rules import (
     Ability,
     Rule,
     RuleSetValidationError,
@@ -22,7 +22,7 @@ from rolegate.rbac.permissions.rules.rules import (
     rules_to_json,
     unpack,
 )
-from rolegate.rbac.permissions.rules.schema import PROJECT_SUBJECTS, SUBJECTS, ordered_actions
+from rolegate.rbac.permissions.schema import PROJECT_SUBJECTS, SUBJECTS, ordered_actions
 
 
 def rules(*raw: Any) -> list[Rule]:

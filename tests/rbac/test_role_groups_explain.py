@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from rolegate.rbac.ctrlhub.explain import condition_reason
-from rolegate.rbac.permissions.rules.conditions import PrincipalFacts, condition_matches, rule_matches
+from rolegate.rbac.permissions.conditions import PrincipalFacts, condition_matches, rule_matches
 
 DANA = PrincipalFacts(id="u1", email="dana@acme.test", attributes={"department": "payments"})
 

@@ -21,7 +21,7 @@ from rolegate.rbac.models import (
     RoleAssignment,
     User,
 )
-from rolegate.rbac.permissions.rules.builtin_roles import BUILTIN_PROJECT_ROLES
+from rolegate.rbac.permissions.builtin_roles import BUILTIN_PROJECT_ROLES
 from rolegate.seed import schema as s
 from rolegate.seed.reading import SeedError
 from rolegate.seed.store import SeedStore

@@ -16,7 +16,7 @@ from rolegate.rbac.infisical.templates import (
     TemplateRoleSpec,
     check_template_input,
 )
-from rolegate.rbac.permissions.rules.rules import RuleSetValidationError, parse_rules, rules_to_json
+from rolegate.rbac.permissions.rules import RuleSetValidationError, parse_rules, rules_to_json
 from rolegate.seed import schema as s
 from rolegate.seed.reading import SeedError
 

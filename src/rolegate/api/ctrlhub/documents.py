@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 
 from rolegate.api.ctrlhub import schemas as s
 from rolegate.rbac.ctrlhub.views import BindingView, CatalogueRole, GroupView, MemberView
-from rolegate.rbac.permissions.rules.conditions import UNCONDITIONAL
+from rolegate.rbac.permissions.conditions import UNCONDITIONAL
 
 
 def identifier(type_: str, id_: object) -> s.Identifier:

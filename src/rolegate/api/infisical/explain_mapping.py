@@ -9,9 +9,9 @@ from typing import Any
 from rolegate.api.infisical import explain_schemas as s
 from rolegate.api.infisical.common import parse_timestamp
 from rolegate.rbac.errors import InvalidInputError
-from rolegate.rbac.explain.project import project as ex
-from rolegate.rbac.permissions.rules.rules import Rule, unpack
-from rolegate.rbac.permissions.rules.schema import PROJECT_SUBJECTS, SUBJECTS
+from rolegate.rbac.explain import project as ex
+from rolegate.rbac.permissions.rules import Rule, unpack
+from rolegate.rbac.permissions.schema import PROJECT_SUBJECTS, SUBJECTS
 
 
 def _issue(path: list[str | int], message: str) -> InvalidInputError:

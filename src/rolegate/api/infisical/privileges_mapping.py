@@ -14,7 +14,7 @@ from rolegate.api.infisical.permission_wire import (
 from rolegate.rbac.errors import InvalidInputError
 from rolegate.rbac.infisical.privileges import PrivilegeChanges, PrivilegeTarget, TemporaryWindow
 from rolegate.rbac.infisical.privileges_repository import PrivilegeFields
-from rolegate.rbac.permissions.rules.rules import Rule
+from rolegate.rbac.permissions.rules import Rule
 
 
 def privilege(row: PrivilegeFields) -> s.IdentityPrivilege:

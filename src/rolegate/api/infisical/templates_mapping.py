@@ -18,8 +18,8 @@ from rolegate.rbac.infisical.templates import (
     role_issues,
 )
 from rolegate.rbac.infisical.templates_repository import TemplateFields
-from rolegate.rbac.permissions.rules.builtin_roles import BUILTIN_PROJECT_ROLES
-from rolegate.rbac.permissions.rules.rules import rules_to_json
+from rolegate.rbac.permissions.builtin_roles import BUILTIN_PROJECT_ROLES
+from rolegate.rbac.permissions.rules import rules_to_json
 
 
 def _builtin_roles() -> list[s.TemplateRole]:

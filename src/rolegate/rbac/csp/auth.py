@@ -22,7 +22,7 @@ from rolegate.rbac.csp import groups_repository as repo
 from rolegate.rbac.errors import AuthenticationError, InvalidCredentialsError, NotFoundError
 from rolegate.rbac.models import User
 from rolegate.rbac.org_grants import catalogue_roles_from_rows, held_catalogue_roles
-from rolegate.rbac.permissions.rules.conditions import PrincipalFacts
+from rolegate.rbac.permissions.conditions import PrincipalFacts
 from rolegate.rbac.secrets import token_digest
 from rolegate.rbac.tokens import TokenCodec
 

@@ -1,6 +1,6 @@
 """A user's or group's effective CSP roles at a moment, with where each comes from.
 
-The CSP dialect of :func:`rolegate.rbac.explain.project.org.explain_org_roles`: the org-scoped
+The CSP dialect of :func:`rolegate.rbac.explain.org.explain_org_roles`: the org-scoped
 rows of every surface that count at ``at`` (inside their window; a ctrl-hub binding only
 when its condition holds for the user), grouped the way CSP lists roles — organization
 roles, custom roles, and service roles per service definition — one entry per role name
@@ -22,8 +22,8 @@ from rolegate.rbac.actors import Actor
 from rolegate.rbac.catalogue import IAM_ADMIN_ROLES, ORG_ROLES
 from rolegate.rbac.csp.access import GROUP_NOT_FOUND, authorize, parse_id
 from rolegate.rbac.errors import GroupNotFoundError, UserNotFoundError
-from rolegate.rbac.explain.project.org import OrgRoleGrant, OrgRolesExplanation, explain_org_roles
-from rolegate.rbac.explain.project.project import Principal, PrincipalNotFoundError
+from rolegate.rbac.explain.org import OrgRoleGrant, OrgRolesExplanation, explain_org_roles
+from rolegate.rbac.explain.project import Principal, PrincipalNotFoundError
 
 USER_NOT_FOUND = "User with this identifier is not found."
 Section = Literal["organization", "custom", "service"]

@@ -18,7 +18,7 @@ from rolegate.rbac.catalogue import ORG_ROLES
 from rolegate.rbac.ctrlhub.groups_repository import BINDING, SURFACE
 from rolegate.rbac.ctrlhub.views import BindingSpec
 from rolegate.rbac.errors import InvalidInputError
-from rolegate.rbac.permissions.rules.conditions import UNCONDITIONAL, condition_issues
+from rolegate.rbac.permissions.conditions import UNCONDITIONAL, condition_issues
 
 
 class CustomRoleFields(Protocol):

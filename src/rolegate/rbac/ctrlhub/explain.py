@@ -3,9 +3,9 @@
 A binding applies to a user when the user is a member of the binding's group, the binding
 is inside its window and its condition holds for the user's attributes. The verdict comes
 from the code that enforces it — :func:`rolegate.rbac.org_grants.applicable_bindings` for
-one group, :func:`rolegate.rbac.explain.project.org.explain_org_roles` (which judges with
-:func:`rolegate.rbac.permissions.rules.conditions.condition_matches`) for all of a user's groups — and the
-per-rule results from :func:`rolegate.rbac.permissions.rules.conditions.rule_matches`, the function
+one group, :func:`rolegate.rbac.explain.org.explain_org_roles` (which judges with
+:func:`rolegate.rbac.permissions.conditions.condition_matches`) for all of a user's groups — and the
+per-rule results from :func:`rolegate.rbac.permissions.conditions.rule_matches`, the function
 ``condition_matches`` combines, so the "why" cannot disagree with the "whether".
 """
 
@@ -24,12 +24,12 @@ from rolegate.rbac.actors import Actor
 from rolegate.rbac.ctrlhub import groups_repository as repo
 from rolegate.rbac.ctrlhub.groups import authorize_iam_admin
 from rolegate.rbac.errors import GroupNotFoundError, UserNotFoundError
-from rolegate.rbac.explain.project import repository as explain_repository
-from rolegate.rbac.explain.project.org import explain_org_roles
-from rolegate.rbac.explain.project.project import GroupRef, Principal, is_active
+from rolegate.rbac.explain import repository as explain_repository
+from rolegate.rbac.explain.org import explain_org_roles
+from rolegate.rbac.explain.project import GroupRef, Principal, is_active
 from rolegate.rbac.models import User
 from rolegate.rbac.org_grants import facts_of
-from rolegate.rbac.permissions.rules.conditions import (
+from rolegate.rbac.permissions.conditions import (
     GATES,
     RULE_TYPES,
     UNCONDITIONAL,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from rolegate.rbac.org_grants import UserFields
-from rolegate.rbac.permissions.rules.conditions import UNCONDITIONAL
+from rolegate.rbac.permissions.conditions import UNCONDITIONAL
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolegate.rbac import repository
 from rolegate.rbac.catalogue import ORG_ROLES
-from rolegate.rbac.explain.project import repository as repo
-from rolegate.rbac.explain.project.project import GroupRef, Principal, PrincipalNotFoundError, is_active
+from rolegate.rbac.explain import repository as repo
+from rolegate.rbac.explain.project import GroupRef, Principal, PrincipalNotFoundError, is_active
 from rolegate.rbac.org_grants import facts_of
-from rolegate.rbac.permissions.rules.conditions import PrincipalFacts, condition_matches
+from rolegate.rbac.permissions.conditions import PrincipalFacts, condition_matches
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ uses, so an explanation cannot disagree with the server:
   from :func:`rolegate.rbac.repository.load_project_rule_sources` with ``now=None`` (every
   window) and are turned into rules by :func:`rolegate.rbac.evaluation.source_rules`.
 - :func:`check` answers "may the principal do ``action`` on ``subject`` (with these
-  ``fields``) at ``at``?" by building :class:`~rolegate.rbac.permissions.rules.rules.Ability` from
+  ``fields``) at ``at``?" by building :class:`~rolegate.rbac.permissions.rules.Ability` from
   exactly the rules :func:`rolegate.rbac.evaluation.project_rules` gives the PATCH
   boundary, and names the rules that decided it.
 
@@ -19,7 +19,7 @@ the allow covers is denied. Both answers are the engine's conservative ones: "pa
 may be reported where a glob analysis cannot prove two conditions disjoint.
 
 Org-level grants (CSP and ctrl-hub dialects) are explained by
-:mod:`rolegate.rbac.explain.project.org`.
+:mod:`rolegate.rbac.explain.org`.
 """
 
 from __future__ import annotations
@@ -41,10 +41,10 @@ from rolegate.rbac.errors import (
     ProjectNotFoundError,
 )
 from rolegate.rbac.evaluation import actor_project_rules, source_rules
-from rolegate.rbac.explain.project import repository as repo
+from rolegate.rbac.explain import repository as repo
 from rolegate.rbac.models import Project
-from rolegate.rbac.permissions.rules.boundary import covers, missing_permissions
-from rolegate.rbac.permissions.rules.rules import Ability, Rule
+from rolegate.rbac.permissions.boundary import covers, missing_permissions
+from rolegate.rbac.permissions.rules import Ability, Rule
 from rolegate.rbac.repository import RuleSource
 
 PrincipalKind = Literal["identity", "user", "group"]

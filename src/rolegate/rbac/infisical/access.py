@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rolegate.rbac.actors import Actor
 from rolegate.rbac.evaluation import flatten
 from rolegate.rbac.infisical import access_repository
-from rolegate.rbac.permissions.rules.rules import Rule
+from rolegate.rbac.permissions.rules import Rule
 
 
 @dataclass(frozen=True, slots=True)

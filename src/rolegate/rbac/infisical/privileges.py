@@ -41,8 +41,8 @@ from rolegate.rbac.evaluation import actor_project_rules, flatten, project_rules
 from rolegate.rbac.infisical import privileges_repository as repo
 from rolegate.rbac.infisical.privileges_repository import PrivilegeFields
 from rolegate.rbac.models import AdditionalPrivilege, Identity, Project, ProjectMembership
-from rolegate.rbac.permissions.rules.boundary import missing_permissions
-from rolegate.rbac.permissions.rules.rules import Ability, Rule, rules_from_json, rules_to_json
+from rolegate.rbac.permissions.boundary import missing_permissions
+from rolegate.rbac.permissions.rules import Ability, Rule, rules_from_json, rules_to_json
 
 SUBJECT = "identity"
 _SLUG_ALPHABET = string.ascii_lowercase + string.digits

@@ -37,9 +37,9 @@ from rolegate.rbac.infisical.project_groups_repository import (
     MembershipFields,
     RoleFields,
 )
-from rolegate.rbac.permissions.rules.boundary import missing_permissions
-from rolegate.rbac.permissions.rules.builtin_roles import BUILTIN_PROJECT_ROLES
-from rolegate.rbac.permissions.rules.rules import Ability, Rule
+from rolegate.rbac.permissions.boundary import missing_permissions
+from rolegate.rbac.permissions.builtin_roles import BUILTIN_PROJECT_ROLES
+from rolegate.rbac.permissions.rules import Ability, Rule
 
 SURFACE = "infisical"
 

@@ -33,7 +33,7 @@ from rolegate.rbac.evaluation import actor_org_rules
 from rolegate.rbac.infisical import templates_repository as repo
 from rolegate.rbac.infisical.templates_repository import TemplateFields
 from rolegate.rbac.models import ProjectTemplate
-from rolegate.rbac.permissions.rules.rules import Ability, Rule, rules_to_json
+from rolegate.rbac.permissions.rules import Ability, Rule, rules_to_json
 
 SUBJECT: Final = "project-templates"
 #: The name Infisical gives its built-in template (no custom roles, dev/staging/prod).

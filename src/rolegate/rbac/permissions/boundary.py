@@ -20,15 +20,15 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
-from rolegate.rbac.permissions.rules.globs import glob_matches, glob_within, globs_disjoint, is_literal
-from rolegate.rbac.permissions.rules.rules import (
+from rolegate.rbac.permissions.globs import glob_matches, glob_within, globs_disjoint, is_literal
+from rolegate.rbac.permissions.rules import (
     Condition,
     Conditions,
     Rule,
     value_matches,
     wire_conditions,
 )
-from rolegate.rbac.permissions.rules.schema import (
+from rolegate.rbac.permissions.schema import (
     EQ,
     GLOB,
     IMPLIED_ACTIONS,

@@ -2,7 +2,7 @@
 
 Built-in roles are not rows in the database: their meaning is code, so an upgrade that
 adds a subject gives admins (and viewers) the new subject without a data migration.
-Every rule here is built from :mod:`rolegate.rbac.permissions.rules.schema`, so a role can
+Every rule here is built from :mod:`rolegate.rbac.permissions.schema`, so a role can
 never name an action its subject does not have.
 """
 
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
-from rolegate.rbac.permissions.rules.rules import Rule
-from rolegate.rbac.permissions.rules.schema import (
+from rolegate.rbac.permissions.rules import Rule
+from rolegate.rbac.permissions.schema import (
     CREATE,
     DELETE,
     EDIT,

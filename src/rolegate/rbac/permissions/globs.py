@@ -5,7 +5,7 @@ glob, {strictSlashes: false})``): globstar, braces, extglobs and a leading ``!``
 on; wildcards do not match a leading dot (picomatch's default ``dot: false``); FORCEUNIX
 keeps it case-sensitive with ``/`` on every platform. Where wcmatch and picomatch
 disagree, picomatch's rules are emulated by rewriting the pattern. See
-``rolegate.rbac.permissions.rules.rules`` for the full story.
+``rolegate.rbac.permissions.rules`` for the full story.
 """
 
 from __future__ import annotations

@@ -43,8 +43,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
-from rolegate.rbac.permissions.rules.globs import compiled_glob, glob_matches, split_negation
-from rolegate.rbac.permissions.rules.schema import (
+from rolegate.rbac.permissions.globs import compiled_glob, glob_matches, split_negation
+from rolegate.rbac.permissions.schema import (
     EQ,
     GLOB,
     IMPLIED_ACTIONS,
