@@ -24,6 +24,7 @@ from rolegate.api.infisical.audit_router import router as infisical_audit_router
 from rolegate.api.infisical.auth_router import router as infisical_auth_router
 from rolegate.api.infisical.explain_router import router as infisical_explain_router
 from rolegate.api.infisical.groups_router import router as infisical_router
+from rolegate.api.infisical.memberships_router import router as infisical_memberships_router
 from rolegate.api.infisical.privileges_router import router as infisical_privileges_router
 from rolegate.api.infisical.templates_router import router as infisical_templates_router
 from rolegate.api.middleware import RequestContextMiddleware
@@ -92,6 +93,7 @@ def create_app(
     app.include_router(ops.router)
     app.include_router(infisical_auth_router)
     app.include_router(infisical_router)
+    app.include_router(infisical_memberships_router)
     # Before ctrlhub_router: its catch-all /v3/{rest:path} answers whatever is mounted after it.
     app.include_router(ctrlhub_explain_router)
     app.include_router(ctrlhub_router)
