@@ -26,6 +26,7 @@ from rolegate.api.infisical.explain_router import router as infisical_explain_ro
 from rolegate.api.infisical.groups_router import router as infisical_router
 from rolegate.api.infisical.memberships_router import router as infisical_memberships_router
 from rolegate.api.infisical.privileges_router import router as infisical_privileges_router
+from rolegate.api.infisical.privileges_v2_router import router as infisical_privileges_v2_router
 from rolegate.api.infisical.templates_router import router as infisical_templates_router
 from rolegate.api.middleware import RequestContextMiddleware
 from rolegate.api.routing import SurfaceErrors
@@ -101,6 +102,7 @@ def create_app(
     app.include_router(csp_router)
     app.include_router(infisical_explain_router)
     app.include_router(infisical_privileges_router)
+    app.include_router(infisical_privileges_v2_router)
     app.include_router(infisical_templates_router)
     app.include_router(infisical_audit_router)
     app.include_router(csp_explain_router)

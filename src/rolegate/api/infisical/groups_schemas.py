@@ -102,5 +102,9 @@ class RevokeTokenRequest(InfisicalModel):
     accessToken: str = Field(min_length=1, max_length=8192)
 
 
+class RenewTokenRequest(InfisicalModel):
+    accessToken: str = Field(min_length=1, max_length=8192)
+
+
 class RevokeTokenResponse(InfisicalModel):
     message: str

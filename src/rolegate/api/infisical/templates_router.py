@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolegate.api.infisical import templates_mapping as mapping
@@ -132,6 +132,15 @@ async def create_project(
         name=body.projectName,
         slug=body.slug,
         template_name=body.template,
+        description=body.projectDescription,
         now=_now(),
     )
     return s.CreateProjectResponse(project=mapping.project(view))
+
+
+@router.get("/api/v2/workspace/{slug}", summary="Get a project by its slug")
+async def get_project(
+    slug: Annotated[str, Path(min_length=1, max_length=64)], actor: CurrentActor, session: Session
+) -> s.ProjectWithEnvironments:
+    read = await projects.get_project_by_slug(session, actor, slug, _now())
+    return mapping.project_read(read)
