@@ -6,11 +6,7 @@ import uuid
 
 from rolegate.api.infisical import groups_schemas as s
 from rolegate.rbac.infisical.project_groups import ProjectRoleSpec
-from rolegate.rbac.infisical.project_groups_repository import (
-    AssignmentFields,
-    GroupMembershipView,
-    RoleFields,
-)
+from rolegate.rbac.infisical.views import AssignmentFields, GroupMembershipView, RoleFields
 
 
 def role_row(assignment: AssignmentFields, role: RoleFields | None) -> s.ProjectRoleRow:

@@ -10,19 +10,17 @@ carries its ``projectId``.
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Response
 
+from rolegate.api.deps import Session, current_time
 from rolegate.api.infisical import groups_mapping as mapping
 from rolegate.api.infisical import groups_schemas as s
 from rolegate.api.infisical.auth import CurrentActorInProject, InfisicalRoute
 from rolegate.api.infisical.errors import InfisicalError
 from rolegate.api.responses import ORJSONBody
-from rolegate.api.routing import error_responses, get_session
+from rolegate.api.routing import error_responses
 from rolegate.api.safe_update import READ_ETAG, SafeWrite
 from rolegate.api.safe_update_openapi import (
     READ_ETAG_RESPONSES,
@@ -31,9 +29,7 @@ from rolegate.api.safe_update_openapi import (
 )
 from rolegate.api.security_schemes import INFISICAL_AUTH
 from rolegate.rbac.infisical import project_groups
-from rolegate.rbac.infisical.project_groups_repository import GroupMembershipView
-
-Session = Annotated[AsyncSession, Depends(get_session)]
+from rolegate.rbac.infisical.views import GroupMembershipView
 
 router = APIRouter(
     route_class=InfisicalRoute,
@@ -44,10 +40,6 @@ router = APIRouter(
 
 PREFIX = "/api/v1/projects/{projectId}/memberships/groups"
 MEMBERSHIP_PATH = PREFIX + "/{groupId}"
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _document(view: GroupMembershipView, project_id: uuid.UUID) -> s.ProjectGroupMembershipResponse:
@@ -66,7 +58,7 @@ async def list_project_group_memberships(
     projectId: uuid.UUID, who: CurrentActorInProject, session: Session
 ) -> s.ProjectGroupMembershipListResponse:
     views = await project_groups.list_group_memberships(
-        session, who.actor, project_id=projectId, now=_now(), access=who.access
+        session, who.actor, project_id=projectId, now=current_time(), access=who.access
     )
     return s.ProjectGroupMembershipListResponse(
         groupMemberships=[mapping.project_group_membership(v, projectId) for v in views]
@@ -87,7 +79,7 @@ async def create_project_group_membership(
         project_id=projectId,
         group=groupId,
         specs=mapping.add_specs(body),
-        now=_now(),
+        now=current_time(),
         access=who.access,
     )
     return _document(view, projectId)
@@ -103,7 +95,12 @@ async def get_project_group_membership(
     projectId: uuid.UUID, groupId: uuid.UUID, who: CurrentActorInProject, session: Session
 ) -> s.ProjectGroupMembershipResponse:
     view = await project_groups.get_group_membership(
-        session, who.actor, project_id=projectId, group_id=groupId, now=_now(), access=who.access
+        session,
+        who.actor,
+        project_id=projectId,
+        group_id=groupId,
+        now=current_time(),
+        access=who.access,
     )
     return _document(view, projectId)
 
@@ -129,7 +126,7 @@ async def update_project_group_membership(
         project_id=projectId,
         group_id=groupId,
         specs=mapping.role_specs(body),
-        now=_now(),
+        now=current_time(),
         before_write=write.precondition(lambda current: _document(current, projectId)),
         access=who.access,
     )
@@ -143,6 +140,11 @@ async def delete_project_group_membership(
     projectId: uuid.UUID, groupId: uuid.UUID, who: CurrentActorInProject, session: Session
 ) -> s.ProjectGroupMembershipResponse:
     view = await project_groups.remove_group_from_project(
-        session, who.actor, project_id=projectId, group_id=groupId, now=_now(), access=who.access
+        session,
+        who.actor,
+        project_id=projectId,
+        group_id=groupId,
+        now=current_time(),
+        access=who.access,
     )
     return _document(view, projectId)

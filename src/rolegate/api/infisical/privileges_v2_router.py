@@ -7,23 +7,20 @@ answers are V1's privilege plus ``identityId`` and ``projectId``.
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Query
 
+from rolegate.api.deps import Session, current_time
 from rolegate.api.infisical import privileges_mapping as mapping
 from rolegate.api.infisical import privileges_schemas as s
 from rolegate.api.infisical.auth import CurrentActor, InfisicalRoute
 from rolegate.api.infisical.errors import InfisicalError
-from rolegate.api.routing import error_responses, get_session
+from rolegate.api.routing import error_responses
 from rolegate.api.security_schemes import INFISICAL_AUTH
 from rolegate.rbac.infisical import privileges_v2
-from rolegate.rbac.infisical.privileges_repository import PrivilegeFields, PrivilegeLocation
-
-Session = Annotated[AsyncSession, Depends(get_session)]
+from rolegate.rbac.infisical.views import PrivilegeFields, PrivilegeLocation
 
 BASE = "/api/v2/identity-project-additional-privilege"
 
@@ -33,10 +30,6 @@ router = APIRouter(
     responses=error_responses(InfisicalError, 400, 401, 403, 404, 422, 500, 503),
     dependencies=INFISICAL_AUTH,
 )
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _answer(found: PrivilegeLocation, row: PrivilegeFields) -> s.IdentityPrivilegeV2Response:
@@ -57,7 +50,7 @@ async def create_privilege_v2(
         slug=body.slug,
         rules=mapping.v2_rules(body.permissions),
         window=mapping.v2_window(body.type),
-        now=_now(),
+        now=current_time(),
     )
     return s.IdentityPrivilegeV2Response(
         privilege=mapping.privilege_v2(row, body.identityId, project_id)
@@ -68,7 +61,9 @@ async def create_privilege_v2(
 async def get_privilege_v2(
     id: uuid.UUID, actor: CurrentActor, session: Session
 ) -> s.IdentityPrivilegeV2Response:
-    found, row = await privileges_v2.get_privilege(session, actor, privilege_id=id, now=_now())
+    found, row = await privileges_v2.get_privilege(
+        session, actor, privilege_id=id, now=current_time()
+    )
     return _answer(found, row)
 
 
@@ -77,7 +72,7 @@ async def update_privilege_v2(
     id: uuid.UUID, body: s.UpdatePrivilegeV2Request, actor: CurrentActor, session: Session
 ) -> s.IdentityPrivilegeV2Response:
     found, row = await privileges_v2.update_privilege(
-        session, actor, privilege_id=id, changes=mapping.v2_changes(body), now=_now()
+        session, actor, privilege_id=id, changes=mapping.v2_changes(body), now=current_time()
     )
     return _answer(found, row)
 
@@ -86,7 +81,9 @@ async def update_privilege_v2(
 async def delete_privilege_v2(
     id: uuid.UUID, actor: CurrentActor, session: Session
 ) -> s.IdentityPrivilegeV2Response:
-    found, row = await privileges_v2.delete_privilege(session, actor, privilege_id=id, now=_now())
+    found, row = await privileges_v2.delete_privilege(
+        session, actor, privilege_id=id, now=current_time()
+    )
     return _answer(found, row)
 
 
@@ -98,7 +95,7 @@ async def list_privileges_v2(
     session: Session,
 ) -> s.IdentityPrivilegeV2ListResponse:
     rows = await privileges_v2.list_privileges(
-        session, actor, project_id=projectId, identity_id=identityId, now=_now()
+        session, actor, project_id=projectId, identity_id=identityId, now=current_time()
     )
     return s.IdentityPrivilegeV2ListResponse(
         privileges=[mapping.privilege_v2(row, identityId, projectId) for row in rows]

@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, delete, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -16,23 +16,11 @@ from sqlalchemy.sql import ClauseElement
 
 from rolegate.db_direct import DirectStatement
 from rolegate.rbac import repository
+from rolegate.rbac.infisical.views import PrivilegeLocation
 from rolegate.rbac.models import AdditionalPrivilege, Identity, Project, ProjectMembership
-from rolegate.rbac.repository import RuleSource, TemporaryRowFields
+from rolegate.rbac.repository import RuleSource
 
 UNIQUE_VIOLATION = "23505"
-
-
-class PrivilegeFields(TemporaryRowFields, Protocol):
-    """What the wire and the audit need of a privilege (an ORM row or a :class:`PrivilegeRow`)."""
-
-    @property
-    def id(self) -> uuid.UUID: ...
-    @property
-    def project_membership_id(self) -> uuid.UUID: ...
-    @property
-    def slug(self) -> str: ...
-    @property
-    def permissions(self) -> list[dict[str, Any]]: ...
 
 
 # Endpoint B's statements come back as plain rows, not ORM objects (as endpoint A's do:
@@ -334,16 +322,6 @@ async def write_privilege(
     first = rows[0]
     stored = _privilege_of(first) if first[_PREFIX + "id"] is not None else None
     return WrittenPrivilege(stored=stored, held_sources=_sources_of(rows))
-
-
-@dataclass(frozen=True, slots=True)
-class PrivilegeLocation:
-    """Where a privilege named by its id lives: what the slug-based services take."""
-
-    project_id: uuid.UUID
-    project_slug: str
-    identity_id: uuid.UUID
-    slug: str
 
 
 async def locate_privilege(

@@ -19,10 +19,11 @@ from rolegate.rbac.actors import Actor
 from rolegate.rbac.errors import PrivilegeNotFoundError, ProjectNotFoundError
 from rolegate.rbac.infisical import privileges
 from rolegate.rbac.infisical import privileges_repository as repo
-from rolegate.rbac.infisical.privileges import PrivilegeChanges, PrivilegeTarget, TemporaryWindow
-from rolegate.rbac.infisical.privileges_repository import PrivilegeFields, PrivilegeLocation
+from rolegate.rbac.infisical.privileges import PrivilegeChanges, PrivilegeTarget
+from rolegate.rbac.infisical.views import PrivilegeFields, PrivilegeLocation
 from rolegate.rbac.models import AdditionalPrivilege
 from rolegate.rbac.permissions.rules import Rule
+from rolegate.rbac.windows import TemporaryWindow
 
 
 async def _located(
