@@ -206,3 +206,11 @@ async def test_create_is_audited_with_the_roles_it_assigned(
 async def test_adding_a_group_twice_is_a_400(client: httpx.AsyncClient, tokens: Tokens) -> None:
     response = await create(client, tokens.admin, ENGINEERING, [permanent("viewer")])
     assert response.status_code == 400, response.text
+
+
+async def test_a_name_postgresql_cannot_store_is_a_400_not_a_500(
+    client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    response = await create(client, tokens.admin, "Lo%00se", [permanent("viewer")])
+    assert response.status_code == 400, response.text
+    assert "U+0000" in response.json()["message"]
