@@ -214,3 +214,21 @@ async def test_a_name_postgresql_cannot_store_is_a_400_not_a_500(
     response = await create(client, tokens.admin, "Lo%00se", [permanent("viewer")])
     assert response.status_code == 400, response.text
     assert "U+0000" in response.json()["message"]
+
+
+async def test_terraform_update_and_delete_bodies_are_accepted(
+    client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    path = f"/api/v2/workspace/{PROJECT}/groups/{ENGINEERING}"
+    update = json.dumps(
+        {"projectId": PROJECT, "groupId": ENGINEERING, "roles": [permanent("viewer")]},
+        separators=(",", ":"),
+    ).encode()
+    patched = await client.patch(path, content=update, headers=go_headers(tokens.admin))
+    assert patched.status_code == 200, patched.text
+    assert [r["role"] for r in patched.json()["roles"]] == ["viewer"]
+    # resty sends the DELETE's struct as a JSON body; the route takes its ids from the path.
+    body = json.dumps({"projectId": PROJECT, "groupId": ENGINEERING}).encode()
+    deleted = await client.request("DELETE", path, content=body, headers=go_headers(tokens.admin))
+    assert deleted.status_code == 200, deleted.text
+    assert (await read_back(client, tokens.admin, ENGINEERING)).status_code == 404
