@@ -4,7 +4,7 @@ Infisical's project carries a description (``projectDescription`` on create, ans
 ``description``); the SDKs' ``Project`` type has it, so it is stored to be read back.
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0003
 Create Date: 2026-12-02
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004"
-down_revision: str | None = "0001"
+down_revision: str | None = "0003"
 branch_labels: str | None = None
 depends_on: str | None = None
 
