@@ -145,6 +145,7 @@ class Project(UUIDPrimaryKey, Timestamps, Base):
     org_id: Mapped[uuid.UUID] = _fk("organizations.id")
     name: Mapped[str] = mapped_column(String(255))
     slug: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str | None] = mapped_column(Text)
 
 
 class Environment(UUIDPrimaryKey, Timestamps, Base):

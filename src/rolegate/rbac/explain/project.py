@@ -45,6 +45,7 @@ from rolegate.rbac.explain import repository as repo
 from rolegate.rbac.models import Project
 from rolegate.rbac.permissions.boundary import covers, missing_permissions
 from rolegate.rbac.permissions.rules import Ability, Rule
+from rolegate.rbac.permissions.schema import IMPLIED_ACTIONS, with_implied
 from rolegate.rbac.repository import RuleSource
 from rolegate.rbac.windows import is_open_at
 
@@ -299,13 +300,25 @@ def decide(
     when simply nothing grants it).
     """
     allowed = Ability(rule for rule, _ in sourced).can(action, subject, fields)
+    # A composite action (``read`` on secrets) is decided by its parts: a rule naming a
+    # part, or naming the composite, can be what allowed or refused it.
+    parts = IMPLIED_ACTIONS.get((subject, action), (action,))
     reasons: list[tuple[str, Rule, S]] = []
     for rule, source in sourced:
-        if rule.subject != subject or action not in rule.actions:
+        named = with_implied(rule.subject, rule.actions)
+        if rule.subject != subject or (action not in named and not set(parts) & set(named)):
             continue
-        if allowed and not rule.inverted and Ability([rule]).can(action, subject, fields):
+        if (
+            allowed
+            and not rule.inverted
+            and any(Ability([rule]).can(p, subject, fields) for p in parts)
+        ):
             reasons.append(("allow", rule, source))
-        elif not allowed and rule.inverted and _deny_matches(rule, action, subject, fields):
+        elif (
+            not allowed
+            and rule.inverted
+            and any(_deny_matches(rule, p, subject, fields) for p in parts)
+        ):
             reasons.append(("deny", rule, source))
     return allowed, reasons
 
