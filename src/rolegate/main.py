@@ -28,6 +28,8 @@ from rolegate.api.infisical.router import router as infisical_router
 from rolegate.api.infisical.templates_router import router as infisical_templates_router
 from rolegate.api.middleware import RequestContextMiddleware
 from rolegate.api.routing import SurfaceErrors
+from rolegate.api.testmode.journal_middleware import JournalMiddleware
+from rolegate.api.testmode.router import router as testmode_router
 from rolegate.config import Settings, get_settings, resolve_jwt_secret
 from rolegate.context import request_id_var
 from rolegate.db import create_engine, create_sessionmaker
@@ -85,6 +87,10 @@ def create_app(
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         metrics.instrument_pool(engine)
+    if settings.test_mode:
+        # Inside RequestContextMiddleware: a body over the limit is refused before this
+        # middleware buffers it, and the journal sees the request id's context.
+        app.add_middleware(JournalMiddleware, settings=settings.testing)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     # A path no route matches (404) or a method a path does not take (405) never reaches a
     # route class: answer it in the envelope of the surface the path belongs to.
@@ -102,6 +108,8 @@ def create_app(
     app.include_router(infisical_templates_router)
     app.include_router(infisical_audit_router)
     app.include_router(csp_explain_router)
+    if settings.test_mode:
+        app.include_router(testmode_router)
     return app
 
 
