@@ -20,11 +20,13 @@ from rolegate.api.infisical.errors import ERRORS, InfisicalError
 from rolegate.api.routing import SurfaceRoute, error_responses, get_session
 from rolegate.api.testmode import schemas as s
 from rolegate.config import Settings
-from rolegate.rbac import auth_service, csp_auth, session_tokens
+from rolegate.rbac.csp import auth as csp_auth
+from rolegate.rbac.ctrlhub import sessions as session_tokens
 from rolegate.rbac.durations import InvalidDurationError, parse_ms_duration
 from rolegate.rbac.errors import InvalidInputError
+from rolegate.rbac.infisical import universal_auth as auth_service
 from rolegate.rbac.testmode import clock, journal, snapshots
-from rolegate.rbac.testmode.clock_repository import ClockRow
+from rolegate.rbac.testmode.clock import ClockRow
 from rolegate.rbac.tokens import TokenCodec
 
 Session = Annotated[AsyncSession, Depends(get_session)]

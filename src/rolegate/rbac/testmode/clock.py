@@ -8,11 +8,19 @@ this is the process's clock and costs no query; with it on, one read of the cloc
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolegate.rbac.testmode import clock_repository
-from rolegate.rbac.testmode.clock_repository import ClockRow
+
+
+@dataclass(frozen=True, slots=True)
+class ClockRow:
+    now: dt.datetime
+    real: dt.datetime
+    frozen: bool
+    simulated: bool  # False: there is no clock row, it is real time
 
 
 def real_now() -> dt.datetime:
@@ -22,23 +30,23 @@ def real_now() -> dt.datetime:
 async def now(session: AsyncSession, *, simulated: bool) -> dt.datetime:
     if not simulated:
         return real_now()
-    return (await clock_repository.read(session)).now.astimezone(dt.UTC)
+    return (await clock_repository.read(session))[0].astimezone(dt.UTC)
 
 
 async def state(session: AsyncSession) -> ClockRow:
-    return await clock_repository.read(session)
+    return ClockRow(*await clock_repository.read(session))
 
 
 async def advance(session: AsyncSession, by: dt.timedelta) -> ClockRow:
     await clock_repository.advance(session, by)
-    return await clock_repository.read(session)
+    return await state(session)
 
 
 async def set_to(session: AsyncSession, at: dt.datetime, *, frozen: bool) -> ClockRow:
     await clock_repository.set_to(session, at, frozen=frozen)
-    return await clock_repository.read(session)
+    return await state(session)
 
 
 async def reset(session: AsyncSession) -> ClockRow:
     await clock_repository.reset(session)
-    return await clock_repository.read(session)
+    return await state(session)

@@ -5,7 +5,6 @@ every replica of one server reads the same instant."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from sqlalchemy import DateTime, Interval, bindparam, delete, func, literal, select
 from sqlalchemy.dialects.postgresql import insert
@@ -29,18 +28,10 @@ _READ = select(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class ClockRow:
-    now: dt.datetime
-    real: dt.datetime
-    frozen: bool
-    simulated: bool  # False: no row, the clock is real time
-
-
-async def read(session: AsyncSession) -> ClockRow:
-    row = (await session.execute(_READ)).one()
-    now, real, frozen_at, row_id = row
-    return ClockRow(now=now, real=real, frozen=frozen_at is not None, simulated=row_id is not None)
+async def read(session: AsyncSession) -> tuple[dt.datetime, dt.datetime, bool, bool]:
+    """(the clock's now, real time, frozen, simulated: False when there is no row)."""
+    now, real, frozen_at, row_id = (await session.execute(_READ)).one()
+    return now, real, frozen_at is not None, row_id is not None
 
 
 async def advance(session: AsyncSession, by: dt.timedelta) -> None:
