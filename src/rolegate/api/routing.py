@@ -27,8 +27,9 @@ from rolegate import db_direct
 from rolegate.api import jsonlimits, ratelimit
 from rolegate.api.metrics import TRANSACTION_RETRIES
 from rolegate.config import Settings
-from rolegate.context import request_id_var
+from rolegate.context import clock_var, request_id_var
 from rolegate.rbac.errors import RbacError
+from rolegate.rbac.testmode import clock
 
 log = logging.getLogger("rolegate.api")
 
@@ -223,7 +224,12 @@ class SurfaceRoute(APIRoute):
                 request.state.db_session = session
                 state = request.state.attempt = AttemptState()
                 finishing = False
+                clock_token = None
                 try:
+                    if settings.test_mode:
+                        # One read of the test clock per transaction; request_now() then
+                        # answers its instant to every caller (rolegate.context).
+                        clock_token = clock_var.set(await clock.now(session, simulated=True))
                     response = await handler(request)
                     finishing = True
                     if response.status_code < 400 and state.unchecked_precondition:
@@ -260,6 +266,9 @@ class SurfaceRoute(APIRoute):
                         reconnected = True
                         continue
                     raise
+                finally:
+                    if clock_token is not None:
+                        clock_var.reset(clock_token)
 
 
 async def _safe_rollback(session: AsyncSession) -> None:

@@ -36,6 +36,7 @@ from rolegate.api.credentials import client_key
 from rolegate.api.metrics import IDEMPOTENT_REPLAYS
 from rolegate.api.routing import AttemptState, IdempotentReplayError, attempt_state, request_session
 from rolegate.config import Settings
+from rolegate.context import request_now
 from rolegate.rbac import guards_repository
 
 View = TypeVar("View")
@@ -168,7 +169,7 @@ def _body_hash(method: str, path: str, body: bytes) -> bytes:
 async def _claim_or_replay(request: Request, session: AsyncSession, key: str) -> None:
     settings: Settings = request.app.state.settings
     principal = client_key(request)[:64]
-    now = dt.datetime.now(dt.UTC)
+    now = request_now()
     body_hash = _body_hash(request.method, request.url.path, await request.body())
     claimed = await guards_repository.claim_idempotency_key(
         session,

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
@@ -11,6 +10,7 @@ from fastapi import Depends, Request, Response
 from rolegate.api.credentials import credential
 from rolegate.api.csp.errors import ERRORS, not_authenticated
 from rolegate.api.routing import SurfaceRoute, request_session
+from rolegate.context import request_now
 from rolegate.rbac.actors import Actor
 from rolegate.rbac.csp import auth as csp_auth
 from rolegate.rbac.errors import AuthenticationError
@@ -43,7 +43,7 @@ async def current_actor(request: Request) -> Actor:
         raise AuthenticationError("Authentication required")
     codec: TokenCodec = request.app.state.tokens
     return await csp_auth.authenticate(
-        request_session(request), codec, token, dt.datetime.now(dt.UTC)
+        request_session(request), codec, token, request_now()
     )
 
 
@@ -57,7 +57,7 @@ async def current_principal(request: Request) -> csp_auth.CspPrincipal:
         raise AuthenticationError("Authentication required")
     codec: TokenCodec = request.app.state.tokens
     return await csp_auth.authenticate_with_authority(
-        request_session(request), codec, token, dt.datetime.now(dt.UTC)
+        request_session(request), codec, token, request_now()
     )
 
 

@@ -19,6 +19,7 @@ from rolegate.api.csp.errors import CspErrorResponse
 from rolegate.api.moments import Moment
 from rolegate.api.routing import error_responses, get_session
 from rolegate.api.security_schemes import CSP_AUTH
+from rolegate.context import request_now
 from rolegate.rbac.csp import effective_roles as csp_effective_roles
 
 Session = Annotated[AsyncSession, Depends(get_session)]
@@ -34,7 +35,7 @@ router = APIRouter(
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return request_now()
 
 
 @router.get(

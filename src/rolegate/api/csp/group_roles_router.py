@@ -20,6 +20,7 @@ from rolegate.api.safe_update_openapi import (
     WRITE_ETAG_RESPONSES,
 )
 from rolegate.api.security_schemes import CSP_AUTH
+from rolegate.context import request_now
 from rolegate.rbac.csp import group_roles as csp_group_roles
 from rolegate.rbac.csp import groups as csp_groups
 from rolegate.rbac.errors import InvalidInputError
@@ -39,7 +40,7 @@ router = APIRouter(
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return request_now()
 
 
 GROUP_PATH = "/orgs/{orgId}/groups/{groupId}"

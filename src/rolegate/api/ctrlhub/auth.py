@@ -6,7 +6,6 @@ A session token comes in ``X-Session-Token`` (the docs) or ``Authorization: Bear
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Annotated
 
@@ -16,6 +15,7 @@ from rolegate.api.credentials import credential
 from rolegate.api.ctrlhub import negotiation
 from rolegate.api.ctrlhub.errors import ERRORS, single
 from rolegate.api.routing import SurfaceRoute, request_session
+from rolegate.context import request_now
 from rolegate.rbac.actors import Actor
 from rolegate.rbac.ctrlhub import sessions as session_tokens
 from rolegate.rbac.ctrlhub.access import ActorInOrg
@@ -60,7 +60,7 @@ async def current_actor(request: Request) -> Actor:
     if token is None:  # precheck already answered; kept for direct dependency use
         raise AuthenticationError(MISSING_TOKEN)
     return await session_tokens.authenticate(
-        request_session(request), token, dt.datetime.now(dt.UTC)
+        request_session(request), token, request_now()
     )
 
 
@@ -78,7 +78,7 @@ async def current_actor_in_org(request: Request) -> ActorInOrg:
     except ValueError:
         org_id = None
     return await session_tokens.authenticate_in_org(
-        request_session(request), token, org_id, dt.datetime.now(dt.UTC)
+        request_session(request), token, org_id, request_now()
     )
 
 

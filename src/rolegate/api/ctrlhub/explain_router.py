@@ -22,6 +22,7 @@ from rolegate.api.ctrlhub.schemas import ErrorDocument
 from rolegate.api.moments import Moment
 from rolegate.api.routing import get_session
 from rolegate.api.security_schemes import CTRLHUB_AUTH
+from rolegate.context import request_now
 from rolegate.rbac.ctrlhub import explain as role_groups_explain
 
 Session = Annotated[AsyncSession, Depends(get_session)]
@@ -41,7 +42,7 @@ router = APIRouter(
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return request_now()
 
 
 @router.get(

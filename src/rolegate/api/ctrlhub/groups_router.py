@@ -23,6 +23,7 @@ from rolegate.api.safe_update_openapi import (
     WRITE_ETAG_RESPONSES,
 )
 from rolegate.api.security_schemes import CTRLHUB_AUTH
+from rolegate.context import request_now
 from rolegate.rbac.ctrlhub import group_update as role_group_update
 from rolegate.rbac.ctrlhub import groups as role_groups
 
@@ -54,7 +55,7 @@ GROUP = GROUPS + "/{group_id}"
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return request_now()
 
 
 @router.patch(

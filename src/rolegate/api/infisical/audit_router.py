@@ -8,7 +8,6 @@ target, before and after. Org-scoped: an identity reads its own org's events and
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Annotated, Any
 
@@ -22,6 +21,7 @@ from rolegate.api.routing import error_responses, get_session
 from rolegate.api.safe_update import READ_ETAG
 from rolegate.api.safe_update_openapi import READ_ETAG_RESPONSES
 from rolegate.api.security_schemes import INFISICAL_AUTH
+from rolegate.context import request_now
 from rolegate.rbac import audit
 from rolegate.rbac.models import AuditEvent
 
@@ -92,7 +92,7 @@ async def list_audit_logs(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=audit.MAX_LIMIT)] = 100,
 ) -> AuditLogsResponse:
-    now = dt.datetime.now(dt.UTC)
+    now = request_now()
     events = await audit.list_org_events(
         session,
         actor,

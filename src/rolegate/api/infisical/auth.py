@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Annotated
 
@@ -11,6 +10,7 @@ from fastapi import Depends, Request, Response
 from rolegate.api.credentials import credential
 from rolegate.api.infisical.errors import ERRORS, token_missing
 from rolegate.api.routing import SurfaceRoute, request_session
+from rolegate.context import request_now
 from rolegate.rbac.actors import Actor
 from rolegate.rbac.errors import AuthenticationError
 from rolegate.rbac.infisical import access
@@ -44,14 +44,15 @@ async def _authenticate(request: Request, project_id: uuid.UUID | None) -> Actor
     if token is None:  # precheck already answered; kept for direct dependency use
         raise AuthenticationError("Token missing")
     codec: TokenCodec = request.app.state.tokens
-    claims = codec.verify(token, surface=SURFACE)
+    now = request_now()
+    claims = codec.verify(token, surface=SURFACE, now=now)
     found = await access.authenticate_identity(
         request_session(request),
         token_id=claims["jti"],
         identity_id=claims["sub"],
         surface=SURFACE,
         project_id=project_id,
-        now=dt.datetime.now(dt.UTC),
+        now=now,
     )
     if found is None:
         raise AuthenticationError("Token is revoked, expired or its identity no longer exists")

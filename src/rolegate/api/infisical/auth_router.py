@@ -16,6 +16,7 @@ from rolegate.api.infisical import groups_schemas as s
 from rolegate.api.infisical.auth import PUBLIC, InfisicalRoute
 from rolegate.api.infisical.errors import InfisicalError
 from rolegate.api.routing import error_responses, get_session
+from rolegate.context import request_now
 from rolegate.rbac.infisical import universal_auth as auth_service
 from rolegate.rbac.tokens import TokenCodec
 
@@ -29,7 +30,7 @@ router = APIRouter(
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return request_now()
 
 
 @router.post(

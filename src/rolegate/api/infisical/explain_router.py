@@ -19,6 +19,7 @@ from rolegate.api.infisical.auth import CurrentActor, InfisicalRoute
 from rolegate.api.infisical.errors import InfisicalError
 from rolegate.api.routing import error_responses, get_session
 from rolegate.api.security_schemes import INFISICAL_AUTH
+from rolegate.context import request_now
 from rolegate.rbac.explain import project as explain
 
 Session = Annotated[AsyncSession, Depends(get_session)]
@@ -32,7 +33,7 @@ router = APIRouter(
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return request_now()
 
 
 @router.get(

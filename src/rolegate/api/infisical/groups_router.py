@@ -22,6 +22,7 @@ from rolegate.api.safe_update_openapi import (
     WRITE_ETAG_RESPONSES,
 )
 from rolegate.api.security_schemes import INFISICAL_AUTH
+from rolegate.context import request_now
 from rolegate.rbac.infisical import project_groups
 from rolegate.rbac.infisical.project_groups_repository import GroupMembershipView
 
@@ -36,7 +37,7 @@ router = APIRouter(
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return request_now()
 
 
 GROUP_PATH = "/api/v2/workspace/{projectId}/groups/{groupId}"

@@ -21,6 +21,7 @@ from rolegate.api.safe_update_openapi import (
     WRITE_ETAG_RESPONSES,
 )
 from rolegate.api.security_schemes import INFISICAL_AUTH
+from rolegate.context import request_now
 from rolegate.rbac.errors import InvalidInputError
 from rolegate.rbac.infisical import privileges
 from rolegate.rbac.infisical.privileges import PrivilegeTarget, TemporaryWindow
@@ -43,7 +44,7 @@ router = APIRouter(
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return request_now()
 
 
 @router.post(f"{BASE}/permanent", summary="Give an identity a permanent additional privilege")

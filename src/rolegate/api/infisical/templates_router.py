@@ -21,6 +21,7 @@ from rolegate.api.safe_update_openapi import (
     WRITE_ETAG_RESPONSES,
 )
 from rolegate.api.security_schemes import INFISICAL_AUTH
+from rolegate.context import request_now
 from rolegate.rbac.infisical import projects, templates
 from rolegate.rbac.infisical.templates_repository import TemplateFields
 
@@ -37,7 +38,7 @@ router = APIRouter(
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return request_now()
 
 
 @router.post(BASE, summary="Create a project template")

@@ -15,11 +15,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rolegate.api.clock import Now
 from rolegate.api.infisical.errors import ERRORS, InfisicalError
 from rolegate.api.routing import SurfaceRoute, error_responses, get_session
 from rolegate.api.testmode import schemas as s
 from rolegate.config import Settings
+from rolegate.context import request_now
 from rolegate.rbac.csp import auth as csp_auth
 from rolegate.rbac.ctrlhub import sessions as session_tokens
 from rolegate.rbac.durations import InvalidDurationError, parse_ms_duration
@@ -148,8 +148,9 @@ def _parsed(body: str | None, headers: dict[str, str]) -> Any:
 
 @router.post("/tokens/infisical", summary="An Infisical access token for a machine identity")
 async def infisical_token(
-    body: s.InfisicalTokenRequest, request: Request, session: Session, now: Now
+    body: s.InfisicalTokenRequest, request: Request, session: Session
 ) -> s.TokenResponse:
+    now = request_now()
     codec: TokenCodec = request.app.state.tokens
     login = await auth_service.mint_identity_token(session, codec, body.identityId, now)
     return s.TokenResponse(token=login.token.token, expiresAt=login.token.expires_at)
@@ -157,8 +158,9 @@ async def infisical_token(
 
 @router.post("/tokens/csp", summary="A CSP access token for a user (send it as csp-auth-token)")
 async def csp_token(
-    body: s.UserTokenRequest, request: Request, session: Session, now: Now
+    body: s.UserTokenRequest, request: Request, session: Session
 ) -> s.TokenResponse:
+    now = request_now()
     settings: Settings = request.app.state.settings
     codec: TokenCodec = request.app.state.tokens
     ttl = settings.auth.csp_token_ttl
@@ -170,8 +172,9 @@ async def csp_token(
 
 @router.post("/tokens/ctrlhub", summary="A ctrl-hub session token for a user")
 async def ctrlhub_token(
-    body: s.UserTokenRequest, request: Request, session: Session, now: Now
+    body: s.UserTokenRequest, request: Request, session: Session
 ) -> s.TokenResponse:
+    now = request_now()
     settings: Settings = request.app.state.settings
     ttl = dt.timedelta(seconds=settings.auth.ctrlhub_session_ttl)
     minted = await session_tokens.mint(session, email=body.email, org=body.org, ttl=ttl, now=now)
