@@ -14,7 +14,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar
 
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -26,8 +26,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from rolegate import db_direct
 from rolegate.api import jsonlimits, ratelimit
 from rolegate.api.metrics import TRANSACTION_RETRIES
+from rolegate.api.surface_errors import SurfaceErrors
 from rolegate.config import Settings
-from rolegate.context import clock_var, request_id_var
+from rolegate.context import pinned_now_var, request_id_var
 from rolegate.rbac.errors import RbacError
 from rolegate.rbac.testmode import clock
 
@@ -40,18 +41,6 @@ RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 # request is at fault (any string field, query parameter or form field may carry it), so
 # it is a 400 in the surface's envelope, not a 500.
 UNSTORABLE_TEXT_SQLSTATES = frozenset({"22021", "22P05"})
-
-
-class SurfaceErrors(Protocol):
-    """How one vendor dialect renders failures."""
-
-    request_id_header: str
-
-    def domain(self, request: Request, exc: RbacError) -> Response: ...
-    def validation(self, request: Request, exc: RequestValidationError) -> Response: ...
-    def http(self, request: Request, exc: StarletteHTTPException) -> Response: ...
-    def unavailable(self, request: Request) -> Response: ...
-    def unexpected(self, request: Request) -> Response: ...
 
 
 def sqlstate(error: BaseException) -> str | None:
@@ -91,7 +80,7 @@ async def get_session(request: Request) -> AsyncSession:
     """``request_session`` as a dependency: ``Depends(get_session)``.
 
     ``async`` on purpose: FastAPI runs a plain ``def`` dependency in a worker thread, a
-    thread hand-off per request (~10% of a worker's CPU under load) for a field read.
+    thread hand-off per request for a field read (bench/README.md has the cost).
     """
     return request_session(request)
 
@@ -227,9 +216,10 @@ class SurfaceRoute(APIRoute):
                 clock_token = None
                 try:
                     if settings.test_mode:
-                        # One read of the test clock per transaction; request_now() then
-                        # answers its instant to every caller (rolegate.context).
-                        clock_token = clock_var.set(await clock.now(session, simulated=True))
+                        # One read of the test clock per transaction, pinned for the
+                        # request: deps.current_time() answers it to every caller.
+                        simulated = await clock.now(session, simulated=True)
+                        clock_token = pinned_now_var.set(simulated)
                     response = await handler(request)
                     finishing = True
                     if response.status_code < 400 and state.unchecked_precondition:
@@ -268,7 +258,7 @@ class SurfaceRoute(APIRoute):
                     raise
                 finally:
                     if clock_token is not None:
-                        clock_var.reset(clock_token)
+                        pinned_now_var.reset(clock_token)
 
 
 async def _safe_rollback(session: AsyncSession) -> None:

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rolegate.api.deps import current_time
 from rolegate.api.infisical.auth import CurrentActor, InfisicalRoute
 from rolegate.api.infisical.common import InfisicalModel, Timestamp
 from rolegate.api.infisical.errors import InfisicalError
@@ -21,7 +22,6 @@ from rolegate.api.routing import error_responses, get_session
 from rolegate.api.safe_update import READ_ETAG
 from rolegate.api.safe_update_openapi import READ_ETAG_RESPONSES
 from rolegate.api.security_schemes import INFISICAL_AUTH
-from rolegate.context import request_now
 from rolegate.rbac import audit
 from rolegate.rbac.models import AuditEvent
 
@@ -92,7 +92,7 @@ async def list_audit_logs(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=audit.MAX_LIMIT)] = 100,
 ) -> AuditLogsResponse:
-    now = request_now()
+    now = current_time()
     events = await audit.list_org_events(
         session,
         actor,

@@ -12,14 +12,13 @@ import datetime as dt
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Query, Request
 
+from rolegate.api.deps import Session, current_time
 from rolegate.api.infisical.errors import ERRORS, InfisicalError
-from rolegate.api.routing import SurfaceRoute, error_responses, get_session
+from rolegate.api.routing import SurfaceRoute, error_responses
 from rolegate.api.testmode import schemas as s
 from rolegate.config import Settings
-from rolegate.context import request_now
 from rolegate.rbac.csp import auth as csp_auth
 from rolegate.rbac.ctrlhub import sessions as session_tokens
 from rolegate.rbac.durations import InvalidDurationError, parse_ms_duration
@@ -28,8 +27,6 @@ from rolegate.rbac.infisical import universal_auth as auth_service
 from rolegate.rbac.testmode import clock, journal, snapshots
 from rolegate.rbac.testmode.clock import ClockRow
 from rolegate.rbac.tokens import TokenCodec
-
-Session = Annotated[AsyncSession, Depends(get_session)]
 
 
 class TestModeRoute(SurfaceRoute):
@@ -150,7 +147,7 @@ def _parsed(body: str | None, headers: dict[str, str]) -> Any:
 async def infisical_token(
     body: s.InfisicalTokenRequest, request: Request, session: Session
 ) -> s.TokenResponse:
-    now = request_now()
+    now = current_time()
     codec: TokenCodec = request.app.state.tokens
     login = await auth_service.mint_identity_token(session, codec, body.identityId, now)
     return s.TokenResponse(token=login.token.token, expiresAt=login.token.expires_at)
@@ -160,7 +157,7 @@ async def infisical_token(
 async def csp_token(
     body: s.UserTokenRequest, request: Request, session: Session
 ) -> s.TokenResponse:
-    now = request_now()
+    now = current_time()
     settings: Settings = request.app.state.settings
     codec: TokenCodec = request.app.state.tokens
     ttl = settings.auth.csp_token_ttl
@@ -174,7 +171,7 @@ async def csp_token(
 async def ctrlhub_token(
     body: s.UserTokenRequest, request: Request, session: Session
 ) -> s.TokenResponse:
-    now = request_now()
+    now = current_time()
     settings: Settings = request.app.state.settings
     ttl = dt.timedelta(seconds=settings.auth.ctrlhub_session_ttl)
     minted = await session_tokens.mint(session, email=body.email, org=body.org, ttl=ttl, now=now)
