@@ -2,7 +2,7 @@
 
 Starts ``rolegate serve`` in test mode the way the pytest plugin does (its own data dir
 and embedded PostgreSQL, a free port), seeded with the demo seed or the benchmark's data
-set (``--dataset``, ~2,500 rows), then times reset, snapshot and restore through the
+set (``--dataset``, a few thousand rows), then times reset, snapshot and restore through the
 plugin's client and prints median, p95 and max per operation. Figures: bench/README.md.
 
     .venv/bin/python -m bench.reset [--dataset] [--rounds 30]
