@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import httpx
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rolegate.cli import demo_seed_path
 from rolegate.config import Settings
+from rolegate.rbac.testmode import clock
 from rolegate.rbac.testmode.models import JournaledRequest
+from rolegate.seed.loader import load_seed, read_seed_file
+from tests.api.testmode.conftest import BACKEND, CI_ADMIN
+from tests.conftest import infisical_token
 
 ROUTES = [
     ("GET", "/_rolegate/clock"),
@@ -62,3 +69,13 @@ async def test_requests_are_not_journaled_when_test_mode_is_off(
 ) -> None:
     await client.get("/api/v2/workspace/00000000-0000-4000-8000-000000000401/groups")
     assert await session.scalar(select(func.count()).select_from(JournaledRequest)) == 0
+
+
+async def test_with_test_mode_off_the_clock_row_is_never_read(
+    client: httpx.AsyncClient, session: AsyncSession, settings: Settings
+) -> None:
+    await load_seed(session, read_seed_file(demo_seed_path()))
+    await clock.advance(session, dt.timedelta(days=1000))  # would expire every token
+    auth = {"Authorization": f"Bearer {await infisical_token(session, settings, CI_ADMIN)}"}
+    response = await client.get(f"/api/v2/workspace/{BACKEND}/groups", headers=auth)
+    assert response.status_code == 200, response.text
