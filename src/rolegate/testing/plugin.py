@@ -8,6 +8,8 @@ dir and PostgreSQL): workers never see each other's state.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -58,22 +60,25 @@ def _seed(config: pytest.Config, session: pytest.Session) -> Path | None:
 
 
 @pytest.fixture(scope="session")
-def rolegate(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Rolegate]:
+def rolegate(request: pytest.FixtureRequest) -> Iterator[Rolegate]:
     """A rolegate server in test mode: ``ROLEGATE_URL``'s, or one started for the session."""
     external = os.environ.get("ROLEGATE_URL")
     if external:
         yield Rolegate(external)
         return
-    server = EmbeddedServer(
-        tmp_path_factory.mktemp("rolegate"), _seed(request.config, request.session)
-    )
-    server.start()
+    seed = _seed(request.config, request.session)
+    # Not under pytest's tmp_path: run as root, the embedded PostgreSQL runs as its own
+    # system user, and any other root pytest run resets /tmp/pytest-of-root to 0700,
+    # locking that user out of a data dir inside it.
+    root = Path(tempfile.mkdtemp(prefix="rolegate-plugin-"))
+    root.chmod(0o755)
+    server = EmbeddedServer(root, seed)
     try:
+        server.start()
         yield Rolegate(server.url)
     finally:
         server.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture
