@@ -101,7 +101,7 @@ async def mint_identity_token(
 async def revoke_token(
     session: AsyncSession, codec: TokenCodec, token: str, surface: str, now: dt.datetime
 ) -> None:
-    claims = codec.verify(token, surface=surface)
+    claims = codec.verify(token, surface=surface, now=now)
     if not await repository.revoke_access_token(session, claims["jti"], now):
         raise AuthenticationError("Token is already revoked or unknown")
 
