@@ -164,8 +164,11 @@ CONDITIONAL_READS = {
     "/csp/gateway/am/api/orgs/{orgId}/groups",
     "/csp/gateway/am/api/orgs/{orgId}/groups/{groupId}",
     "/csp/gateway/am/api/orgs/{orgId}/groups/{groupId}/roles",
+    "/csp/gateway/am/api/orgs/{orgId}/groups/{groupId}/users",
     "/v3/orgs/{org_id}/iam/groups",
     "/v3/orgs/{org_id}/iam/groups/{group_id}",
+    "/v3/orgs/{org_id}/iam/members",
+    "/v3/iam/roles",
     "/v3/roles",
 }
 SAFE_WRITE_PARAMETERS = {("header", "If-Match"), ("header", "Idempotency-Key"), ("query", "dryRun")}
