@@ -15,16 +15,16 @@ from rolegate.api import metrics, ops
 from rolegate.api.csp import errors as csp_errors
 from rolegate.api.csp.auth_router import router as csp_auth_router
 from rolegate.api.csp.explain_router import router as csp_explain_router
-from rolegate.api.csp.router import router as csp_router
+from rolegate.api.csp.group_roles_router import router as csp_router
 from rolegate.api.ctrlhub import errors as ctrlhub_errors
 from rolegate.api.ctrlhub.explain_router import router as ctrlhub_explain_router
-from rolegate.api.ctrlhub.router import router as ctrlhub_router
+from rolegate.api.ctrlhub.groups_router import router as ctrlhub_router
 from rolegate.api.infisical import errors as infisical_errors
-from rolegate.api.infisical.audit_logs import router as infisical_audit_router
+from rolegate.api.infisical.audit_router import router as infisical_audit_router
 from rolegate.api.infisical.auth_router import router as infisical_auth_router
 from rolegate.api.infisical.explain_router import router as infisical_explain_router
+from rolegate.api.infisical.groups_router import router as infisical_router
 from rolegate.api.infisical.privileges_router import router as infisical_privileges_router
-from rolegate.api.infisical.router import router as infisical_router
 from rolegate.api.infisical.templates_router import router as infisical_templates_router
 from rolegate.api.middleware import RequestContextMiddleware
 from rolegate.api.routing import SurfaceErrors

@@ -9,10 +9,11 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rolegate.rbac import org_grants, role_group_update
+from rolegate.rbac import org_grants
 from rolegate.rbac.actors import Actor
+from rolegate.rbac.ctrlhub import group_update as role_group_update
+from rolegate.rbac.ctrlhub.views import BindingSpec, GroupPatch
 from rolegate.rbac.models import RoleAssignment, User
-from rolegate.rbac.role_group_views import BindingSpec, GroupPatch
 from tests.api.ctrlhub.conftest import DEV, ENGINEERING, LONER, MEMBER, ORG, OWNER, WORLD
 from tests.conftest import seed_into
 

@@ -2,7 +2,7 @@
 
 Org roles reach a user directly (CSP ``organization``/``custom`` rows) or through a group
 (the same kinds, plus ctrl-hub conditional bindings). A binding counts only when its
-condition matches the user (rolegate.rbac.conditions); every assignment counts only
+condition matches the user (rolegate.rbac.permissions.conditions); every assignment counts only
 inside its time window.
 """
 
@@ -18,11 +18,11 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolegate.rbac import org_grants_repository
-from rolegate.rbac import role_groups_repository as repo
 from rolegate.rbac.catalogue import IAM_ADMIN_ROLES
-from rolegate.rbac.conditions import PrincipalFacts, condition_matches
+from rolegate.rbac.ctrlhub import groups_repository as repo
 from rolegate.rbac.models import Role, RoleAssignment
 from rolegate.rbac.org_grants_repository import BINDING, GrantRow
+from rolegate.rbac.permissions.conditions import PrincipalFacts, condition_matches
 
 
 @dataclass(frozen=True, slots=True)

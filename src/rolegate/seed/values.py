@@ -11,8 +11,12 @@ from typing import Any
 
 from rolegate.rbac.durations import InvalidDurationError, parse_ms_duration
 from rolegate.rbac.errors import InvalidInputError
-from rolegate.rbac.permissions import RuleSetValidationError, parse_rules, rules_to_json
-from rolegate.rbac.templates import EnvironmentSpec, TemplateRoleSpec, check_template_input
+from rolegate.rbac.infisical.templates import (
+    EnvironmentSpec,
+    TemplateRoleSpec,
+    check_template_input,
+)
+from rolegate.rbac.permissions.rules import RuleSetValidationError, parse_rules, rules_to_json
 from rolegate.seed import schema as s
 from rolegate.seed.reading import SeedError
 

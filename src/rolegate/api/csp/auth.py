@@ -11,8 +11,8 @@ from fastapi import Depends, Request, Response
 from rolegate.api.credentials import credential
 from rolegate.api.csp.errors import ERRORS, not_authenticated
 from rolegate.api.routing import SurfaceRoute, request_session
-from rolegate.rbac import csp_auth
 from rolegate.rbac.actors import Actor
+from rolegate.rbac.csp import auth as csp_auth
 from rolegate.rbac.errors import AuthenticationError
 from rolegate.rbac.tokens import TokenCodec
 

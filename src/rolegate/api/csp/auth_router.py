@@ -17,7 +17,7 @@ from rolegate.api.csp.auth import PUBLIC, CspRoute
 from rolegate.api.csp.errors import CspErrorResponse
 from rolegate.api.routing import error_responses, get_session
 from rolegate.config import Settings
-from rolegate.rbac import csp_auth
+from rolegate.rbac.csp import auth as csp_auth
 from rolegate.rbac.errors import InvalidInputError
 from rolegate.rbac.tokens import TokenCodec
 

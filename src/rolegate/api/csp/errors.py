@@ -20,7 +20,7 @@ from rolegate.api.responses import ORJSONBody
 from rolegate.api.validation import body_path, clean_message
 from rolegate.context import request_id_var
 from rolegate.rbac import errors as e
-from rolegate.rbac.csp_auth import InvalidGrantError
+from rolegate.rbac.csp.auth import InvalidGrantError
 
 # The module code of every rolegate CSP error (the 413 the middleware renders uses 0 too).
 MODULE_CODE = 0

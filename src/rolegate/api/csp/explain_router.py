@@ -19,7 +19,7 @@ from rolegate.api.csp.errors import CspErrorResponse
 from rolegate.api.moments import Moment
 from rolegate.api.routing import error_responses, get_session
 from rolegate.api.security_schemes import CSP_AUTH
-from rolegate.rbac import csp_effective_roles
+from rolegate.rbac.csp import effective_roles as csp_effective_roles
 
 Session = Annotated[AsyncSession, Depends(get_session)]
 At = Annotated[Moment, Query()]

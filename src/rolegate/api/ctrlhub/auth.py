@@ -16,10 +16,10 @@ from rolegate.api.credentials import credential
 from rolegate.api.ctrlhub import negotiation
 from rolegate.api.ctrlhub.errors import ERRORS, single
 from rolegate.api.routing import SurfaceRoute, request_session
-from rolegate.rbac import session_tokens
 from rolegate.rbac.actors import Actor
+from rolegate.rbac.ctrlhub import sessions as session_tokens
+from rolegate.rbac.ctrlhub.access import ActorInOrg
 from rolegate.rbac.errors import AuthenticationError
-from rolegate.rbac.org_access import ActorInOrg
 
 BODY_METHODS = frozenset({"POST", "PATCH", "PUT"})
 # Marks the catch-all route: it answers 404/405 and needs neither a token nor a body.

@@ -13,14 +13,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from rolegate.api.ctrlhub import schemas as s
-from rolegate.rbac.conditions import UNCONDITIONAL
-from rolegate.rbac.role_group_views import (
+from rolegate.rbac.ctrlhub.views import (
     BindingView,
     CatalogueRole,
     GroupView,
     MembersPage,
     MemberView,
 )
+from rolegate.rbac.permissions.conditions import UNCONDITIONAL
 
 
 def identifier(type_: str, id_: object) -> s.Identifier:

@@ -22,7 +22,7 @@ from rolegate.api.ctrlhub.schemas import ErrorDocument
 from rolegate.api.moments import Moment
 from rolegate.api.routing import get_session
 from rolegate.api.security_schemes import CTRLHUB_AUTH
-from rolegate.rbac import role_groups_explain
+from rolegate.rbac.ctrlhub import explain as role_groups_explain
 
 Session = Annotated[AsyncSession, Depends(get_session)]
 At = Annotated[Moment, Query()]

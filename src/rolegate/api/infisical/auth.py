@@ -11,10 +11,10 @@ from fastapi import Depends, Request, Response
 from rolegate.api.credentials import credential
 from rolegate.api.infisical.errors import ERRORS, token_missing
 from rolegate.api.routing import SurfaceRoute, request_session
-from rolegate.rbac import access
-from rolegate.rbac.access import ActorInProject
 from rolegate.rbac.actors import Actor
 from rolegate.rbac.errors import AuthenticationError
+from rolegate.rbac.infisical import access
+from rolegate.rbac.infisical.access import ActorInProject
 from rolegate.rbac.tokens import TokenCodec
 
 SURFACE = "infisical"

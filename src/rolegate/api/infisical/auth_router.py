@@ -12,11 +12,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rolegate.api.infisical import schemas as s
+from rolegate.api.infisical import groups_schemas as s
 from rolegate.api.infisical.auth import PUBLIC, InfisicalRoute
 from rolegate.api.infisical.errors import InfisicalError
 from rolegate.api.routing import error_responses, get_session
-from rolegate.rbac import auth_service
+from rolegate.rbac.infisical import universal_auth as auth_service
 from rolegate.rbac.tokens import TokenCodec
 
 Session = Annotated[AsyncSession, Depends(get_session)]

@@ -19,7 +19,7 @@ from rolegate.api.infisical.auth import CurrentActor, InfisicalRoute
 from rolegate.api.infisical.errors import InfisicalError
 from rolegate.api.routing import error_responses, get_session
 from rolegate.api.security_schemes import INFISICAL_AUTH
-from rolegate.rbac import explain
+from rolegate.rbac.explain import project as explain
 
 Session = Annotated[AsyncSession, Depends(get_session)]
 

@@ -12,9 +12,9 @@ from rolegate.api.infisical.permission_wire import (
     rules_out,
 )
 from rolegate.rbac.errors import InvalidInputError
-from rolegate.rbac.permissions import Rule
-from rolegate.rbac.privileges import PrivilegeChanges, PrivilegeTarget, TemporaryWindow
-from rolegate.rbac.privileges_repository import PrivilegeFields
+from rolegate.rbac.infisical.privileges import PrivilegeChanges, PrivilegeTarget, TemporaryWindow
+from rolegate.rbac.infisical.privileges_repository import PrivilegeFields
+from rolegate.rbac.permissions.rules import Rule
 
 
 def privilege(row: PrivilegeFields) -> s.IdentityPrivilege:

@@ -21,10 +21,10 @@ from rolegate.api.safe_update_openapi import (
     WRITE_ETAG_RESPONSES,
 )
 from rolegate.api.security_schemes import INFISICAL_AUTH
-from rolegate.rbac import privileges
 from rolegate.rbac.errors import InvalidInputError
-from rolegate.rbac.privileges import PrivilegeTarget, TemporaryWindow
-from rolegate.rbac.privileges_repository import PrivilegeFields
+from rolegate.rbac.infisical import privileges
+from rolegate.rbac.infisical.privileges import PrivilegeTarget, TemporaryWindow
+from rolegate.rbac.infisical.privileges_repository import PrivilegeFields
 
 Session = Annotated[AsyncSession, Depends(get_session)]
 IdentityIdQuery = Annotated[uuid.UUID, Query(description="The machine identity's ID")]

@@ -21,8 +21,8 @@ from rolegate.api.safe_update_openapi import (
     WRITE_ETAG_RESPONSES,
 )
 from rolegate.api.security_schemes import INFISICAL_AUTH
-from rolegate.rbac import projects, templates
-from rolegate.rbac.templates_repository import TemplateFields
+from rolegate.rbac.infisical import projects, templates
+from rolegate.rbac.infisical.templates_repository import TemplateFields
 
 Session = Annotated[AsyncSession, Depends(get_session)]
 

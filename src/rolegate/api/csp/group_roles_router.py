@@ -1,0 +1,222 @@
+"""CSP routes: group roles (endpoint D) and groups."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rolegate.api.csp import mapping
+from rolegate.api.csp import schemas as s
+from rolegate.api.csp.auth import CspRoute, CurrentActor, CurrentPrincipal
+from rolegate.api.csp.errors import CspErrorResponse
+from rolegate.api.routing import error_responses, get_session
+from rolegate.api.safe_update import READ_ETAG, SafeWrite
+from rolegate.api.safe_update_openapi import (
+    READ_ETAG_RESPONSES,
+    SAFE_WRITE_OPENAPI,
+    WRITE_ETAG_RESPONSES,
+)
+from rolegate.api.security_schemes import CSP_AUTH
+from rolegate.rbac.csp import group_roles as csp_group_roles
+from rolegate.rbac.csp import groups as csp_groups
+from rolegate.rbac.errors import InvalidInputError
+
+Session = Annotated[AsyncSession, Depends(get_session)]
+
+PREFIX = "/csp/gateway/am/api"
+MAX_PAGE_START = 2**31 - 1
+
+router = APIRouter(
+    prefix=PREFIX,
+    route_class=CspRoute,
+    tags=["VMware CSP"],
+    responses=error_responses(CspErrorResponse, 400, 401, 403, 404, 409, 500, 503),
+    dependencies=CSP_AUTH,
+)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+GROUP_PATH = "/orgs/{orgId}/groups/{groupId}"
+
+# CSP's page indexes are Java ints; past that, PostgreSQL's OFFSET overflows.
+PageStart = Annotated[
+    int, Query(ge=1, le=MAX_PAGE_START, description="1-based index of the first result")
+]
+PageLimit = Annotated[int, Query(ge=1, le=200, description="Results per page")]
+
+
+def _page_links(
+    base: str, page_start: int, page_limit: int, shown: int, total: int
+) -> tuple[str | None, str | None]:
+    """``nextLink`` and ``prevLink`` of a page: paths with the same parameters, or null."""
+    next_link = (
+        f"{base}?pageStart={page_start + page_limit}&pageLimit={page_limit}"
+        if page_start - 1 + shown < total
+        else None
+    )
+    prev_link = (
+        f"{base}?pageStart={max(1, page_start - page_limit)}&pageLimit={page_limit}"
+        if page_start > 1
+        else None
+    )
+    return next_link, prev_link
+
+
+@router.patch(
+    GROUP_PATH + "/roles",
+    summary="Update roles of a group within an organization (Organization Owner)",
+    openapi_extra=SAFE_WRITE_OPENAPI,
+    response_class=Response,
+    responses={
+        200: {
+            "description": "Roles updated; the body is empty. The ETag header is the one"
+            " the group's GET .../roles now shows.",
+            **WRITE_ETAG_RESPONSES[200],
+        },
+        **error_responses(CspErrorResponse, 409, 412),
+    },
+)
+async def update_group_roles(
+    orgId: str,
+    groupId: str,
+    body: s.UpdateGroupRolesRequest,
+    principal: CurrentPrincipal,
+    write: SafeWrite,
+    session: Session,
+) -> Response:
+    # CSP answers this PATCH with an empty body; the representation If-Match and ETag
+    # refer to is the group's GET .../roles document.
+    after = await csp_group_roles.update_group_roles(
+        session,
+        principal,
+        org_id=orgId,
+        group_id=groupId,
+        update=mapping.group_roles_update(body),
+        now=_now(),
+        before_write=write.precondition(mapping.group_roles),
+    )
+    write.set_etag(mapping.group_roles(after))
+    return Response(status_code=200)
+
+
+@router.get(
+    GROUP_PATH + "/roles",
+    summary="Get the roles of a group (Organization Owner or Administrator)",
+    dependencies=[READ_ETAG],
+    responses=READ_ETAG_RESPONSES,
+)
+async def get_group_roles(
+    orgId: str, groupId: str, actor: CurrentActor, session: Session
+) -> s.GroupRolesResponse:
+    view = await csp_group_roles.get_group_roles(
+        session, actor, org_id=orgId, group_id=groupId, now=_now()
+    )
+    return mapping.group_roles(view)
+
+
+@router.get(
+    GROUP_PATH,
+    summary="Get a group of an organization",
+    dependencies=[READ_ETAG],
+    responses=READ_ETAG_RESPONSES,
+)
+async def get_group(
+    orgId: str, groupId: str, actor: CurrentActor, session: Session
+) -> s.GroupResponse:
+    view = await csp_groups.get_group(session, actor, org_id=orgId, group_id=groupId, now=_now())
+    return mapping.group(view)
+
+
+@router.get(
+    "/orgs/{orgId}/groups",
+    summary="List the groups of an organization (paged)",
+    dependencies=[READ_ETAG],
+    responses=READ_ETAG_RESPONSES,
+)
+async def list_groups(
+    orgId: str,
+    actor: CurrentActor,
+    session: Session,
+    pageStart: PageStart = 1,
+    pageLimit: PageLimit = 20,
+) -> s.GroupsPage:
+    page = await csp_groups.list_groups(
+        session, actor, org_id=orgId, offset=pageStart - 1, limit=pageLimit, now=_now()
+    )
+    next_link, prev_link = _page_links(
+        f"{PREFIX}/orgs/{orgId}/groups", pageStart, pageLimit, len(page.groups), page.total
+    )
+    return s.GroupsPage(
+        results=[mapping.group_summary(row, page.org) for row in page.groups],
+        totalResults=page.total,
+        nextLink=next_link,
+        prevLink=prev_link,
+    )
+
+
+@router.get(
+    GROUP_PATH + "/users",
+    summary="List the users of a group (paged; Organization Owner or Administrator)",
+    dependencies=[READ_ETAG],
+    responses=READ_ETAG_RESPONSES,
+)
+async def list_group_users(
+    orgId: str,
+    groupId: str,
+    actor: CurrentActor,
+    session: Session,
+    pageStart: PageStart = 1,
+    pageLimit: PageLimit = 20,
+) -> s.GroupUsersPage:
+    page = await csp_groups.list_group_members(
+        session,
+        actor,
+        org_id=orgId,
+        group_id=groupId,
+        offset=pageStart - 1,
+        limit=pageLimit,
+        now=_now(),
+    )
+    next_link, prev_link = _page_links(
+        f"{PREFIX}/orgs/{orgId}/groups/{groupId}/users",
+        pageStart,
+        pageLimit,
+        len(page.members),
+        page.total,
+    )
+    return s.GroupUsersPage(
+        results=[mapping.group_user(user) for user in page.members],
+        totalResults=page.total,
+        nextLink=next_link,
+        prevLink=prev_link,
+    )
+
+
+@router.post(
+    "/orgs/{orgId}/groups",
+    status_code=201,
+    summary="Create a group in an organization (Organization Owner)",
+)
+async def create_group(
+    orgId: str, body: s.CreateGroupRequest, actor: CurrentActor, session: Session
+) -> s.GroupResponse:
+    name = body.displayName.strip()
+    if not name:
+        raise InvalidInputError(
+            [{"code": "too_small", "message": "must not be blank", "path": ["displayName"]}]
+        )
+    view = await csp_groups.create_group(
+        session,
+        actor,
+        org_id=orgId,
+        display_name=name,
+        description=body.description or "",
+        now=_now(),
+    )
+    return mapping.group(view)
