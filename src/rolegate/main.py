@@ -19,6 +19,7 @@ from rolegate.api.csp.group_roles_router import router as csp_router
 from rolegate.api.ctrlhub import errors as ctrlhub_errors
 from rolegate.api.ctrlhub.explain_router import router as ctrlhub_explain_router
 from rolegate.api.ctrlhub.groups_router import router as ctrlhub_router
+from rolegate.api.ctrlhub.oauth_router import router as ctrlhub_oauth_router
 from rolegate.api.infisical import errors as infisical_errors
 from rolegate.api.infisical.audit_router import router as infisical_audit_router
 from rolegate.api.infisical.auth_router import router as infisical_auth_router
@@ -95,6 +96,7 @@ def create_app(
     # Before ctrlhub_router: its catch-all /v3/{rest:path} answers whatever is mounted after it.
     app.include_router(ctrlhub_explain_router)
     app.include_router(ctrlhub_router)
+    app.include_router(ctrlhub_oauth_router)
     app.include_router(csp_auth_router)
     app.include_router(csp_router)
     app.include_router(infisical_explain_router)

@@ -16,7 +16,7 @@ import datetime as dt
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolegate.rbac.models import Group, Identity, Organization, Role, User
-from rolegate.seed import organization, projects
+from rolegate.seed import organization, projects, service_accounts
 from rolegate.seed import schema as s
 from rolegate.seed.reading import SeedError, parse_seed, read_seed_file
 from rolegate.seed.store import SeedStore
@@ -44,6 +44,10 @@ class SeedLoader:
         for i, ident in enumerate(spec.identities):
             identities[ident.name] = await organization.load_identity(
                 store, org, ident, f"{where}.identities[{i}]"
+            )
+        for i, sa in enumerate(spec.service_accounts):
+            await service_accounts.load_service_account(
+                store, org, sa, f"{where}.service_accounts[{i}]"
             )
         custom_roles: dict[str, Role] = {}
         for i, cr in enumerate(spec.custom_roles):

@@ -1,14 +1,16 @@
 """ctrl-hub route class (content negotiation, 401 before the body) and the current actor.
 
 A session token comes in ``X-Session-Token`` (the docs) or ``Authorization: Bearer``
-(what HTTP clients default to); ``X-Session-Token`` wins when both are sent.
+(what HTTP clients default to); ``X-Session-Token`` wins when both are sent. A service
+account's OAuth2 access token (a JWT from ``POST /oauth2/token``) comes the same way, as
+the SDK sends it: ``Authorization: Bearer``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 
@@ -17,9 +19,11 @@ from rolegate.api.ctrlhub import negotiation
 from rolegate.api.ctrlhub.errors import ERRORS, single
 from rolegate.api.routing import SurfaceRoute, request_session
 from rolegate.rbac.actors import Actor
+from rolegate.rbac.ctrlhub import service_accounts
 from rolegate.rbac.ctrlhub import sessions as session_tokens
 from rolegate.rbac.ctrlhub.access import ActorInOrg
 from rolegate.rbac.errors import AuthenticationError
+from rolegate.rbac.tokens import TokenCodec
 
 BODY_METHODS = frozenset({"POST", "PATCH", "PUT"})
 # Marks the catch-all route: it answers 404/405 and needs neither a token nor a body.
@@ -55,13 +59,23 @@ class CtrlHubRoute(SurfaceRoute):
         return None
 
 
+def _client_claims(request: Request, token: str) -> dict[str, Any] | None:
+    codec: TokenCodec = request.app.state.tokens
+    return service_accounts.verify(codec, token)
+
+
 async def current_actor(request: Request) -> Actor:
     token = session_token(request)
     if token is None:  # precheck already answered; kept for direct dependency use
         raise AuthenticationError(MISSING_TOKEN)
-    return await session_tokens.authenticate(
-        request_session(request), token, dt.datetime.now(dt.UTC)
-    )
+    now = dt.datetime.now(dt.UTC)
+    claims = _client_claims(request, token)
+    if claims is not None:
+        found = await service_accounts.authenticate_in_org(
+            request_session(request), claims, None, now
+        )
+        return found.actor
+    return await session_tokens.authenticate(request_session(request), token, now)
 
 
 async def current_actor_in_org(request: Request) -> ActorInOrg:
@@ -77,9 +91,13 @@ async def current_actor_in_org(request: Request) -> ActorInOrg:
         org_id: uuid.UUID | None = uuid.UUID(str(request.path_params.get("org_id")))
     except ValueError:
         org_id = None
-    return await session_tokens.authenticate_in_org(
-        request_session(request), token, org_id, dt.datetime.now(dt.UTC)
-    )
+    now = dt.datetime.now(dt.UTC)
+    claims = _client_claims(request, token)
+    if claims is not None:
+        return await service_accounts.authenticate_in_org(
+            request_session(request), claims, org_id, now
+        )
+    return await session_tokens.authenticate_in_org(request_session(request), token, org_id, now)
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
