@@ -45,6 +45,7 @@ PUBLIC = {
     ("post", "/api/v1/auth/universal-auth/login"),
     ("post", "/api/v1/auth/token/revoke"),
     ("post", "/csp/gateway/am/api/auth/api-tokens/authorize"),
+    ("post", "/oauth2/token"),
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),

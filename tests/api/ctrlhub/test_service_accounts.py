@@ -20,6 +20,7 @@ from rolegate.seed.loader import SeedError
 from tests.api.ctrlhub.conftest import (
     ENGINEERING,
     JSONAPI,
+    MEMBER,
     ORG,
     OTHER_ORG,
     THEIRS,
@@ -207,6 +208,19 @@ async def test_missing_grant_type_or_client_id_is_refused_in_oauth_form(
     assert_oauth_error(not_a_form, 400, "invalid_request")
 
 
+async def test_a_body_over_the_limit_is_413_in_oauth_form(
+    client: httpx.AsyncClient, accounts: None
+) -> None:
+    body = b"grant_type=client_credentials&client_id=" + b"x" * (1024 * 1024 + 1)
+
+    response = await client.post(
+        TOKEN, content=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+
+    assert response.status_code == 413
+    assert response.json()["error"] == "invalid_request"
+
+
 @pytest.mark.parametrize(
     ("client_id", "secret"),
     [
@@ -315,6 +329,16 @@ async def test_a_service_account_has_no_authority_in_another_org(
     names = [r["attributes"]["name"] for r in (await theirs.roles()).json()["data"]]
     assert "auditor" not in names
     assert (await theirs.organisation_members()).status_code == 200
+
+
+async def test_binding_explanations_need_a_user_not_a_service_account(
+    client: httpx.AsyncClient, accounts: None
+) -> None:
+    sdk = await logged_in(client, "pipeline-client")
+
+    response = await sdk.get(f"/v3/orgs/{ORG}/iam/users/{MEMBER}/effective-bindings")
+
+    assert_error(response, 403)
 
 
 async def test_the_token_is_refused_on_the_csp_and_infisical_surfaces(

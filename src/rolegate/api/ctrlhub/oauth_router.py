@@ -51,6 +51,8 @@ router = APIRouter(
     responses={
         400: {"model": OAuthError, "description": "invalid_request, unsupported_grant_type"},
         401: {"model": OAuthError, "description": "invalid_client"},
+        413: {"model": OAuthError, "description": "invalid_request: the body is too large"},
+        429: {"model": OAuthError, "description": "invalid_request: rate limited"},
         500: {"model": OAuthError, "description": "server_error"},
         503: {"model": OAuthError, "description": "temporarily_unavailable"},
     },
