@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolegate.rbac import org_grants
 from rolegate.rbac.actors import Actor
+from rolegate.rbac.ctrlhub import access as ctrlhub_access
 from rolegate.rbac.ctrlhub import group_update as role_group_update
 from rolegate.rbac.ctrlhub.views import BindingSpec, GroupPatch
 from rolegate.rbac.models import RoleAssignment, User
@@ -41,7 +42,7 @@ async def bind(session: AsyncSession, *specs: BindingSpec) -> list[uuid.UUID]:
 
 
 async def applying(session: AsyncSession, user: str, now: dt.datetime = NOW) -> list[str]:
-    rows = await org_grants.applicable_bindings(
+    rows = await ctrlhub_access.applicable_bindings(
         session, uuid.UUID(ENGINEERING), uuid.UUID(user), now
     )
     return [role.name if role else ra.role_key for ra, role in rows]

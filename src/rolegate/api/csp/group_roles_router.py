@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Query, Response
 
 from rolegate.api.csp import mapping
 from rolegate.api.csp import schemas as s
 from rolegate.api.csp.auth import CspRoute, CurrentActor, CurrentPrincipal
 from rolegate.api.csp.errors import CspErrorResponse
-from rolegate.api.routing import error_responses, get_session
+from rolegate.api.deps import Session, current_time
+from rolegate.api.routing import error_responses
 from rolegate.api.safe_update import READ_ETAG, SafeWrite
 from rolegate.api.safe_update_openapi import (
     READ_ETAG_RESPONSES,
@@ -24,8 +23,6 @@ from rolegate.rbac.csp import group_roles as csp_group_roles
 from rolegate.rbac.csp import groups as csp_groups
 from rolegate.rbac.errors import InvalidInputError
 
-Session = Annotated[AsyncSession, Depends(get_session)]
-
 PREFIX = "/csp/gateway/am/api"
 MAX_PAGE_START = 2**31 - 1
 
@@ -36,10 +33,6 @@ router = APIRouter(
     responses=error_responses(CspErrorResponse, 400, 401, 403, 404, 409, 500, 503),
     dependencies=CSP_AUTH,
 )
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 GROUP_PATH = "/orgs/{orgId}/groups/{groupId}"
@@ -98,7 +91,7 @@ async def update_group_roles(
         org_id=orgId,
         group_id=groupId,
         update=mapping.group_roles_update(body),
-        now=_now(),
+        now=current_time(),
         before_write=write.precondition(mapping.group_roles),
     )
     write.set_etag(mapping.group_roles(after))
@@ -115,7 +108,7 @@ async def get_group_roles(
     orgId: str, groupId: str, actor: CurrentActor, session: Session
 ) -> s.GroupRolesResponse:
     view = await csp_group_roles.get_group_roles(
-        session, actor, org_id=orgId, group_id=groupId, now=_now()
+        session, actor, org_id=orgId, group_id=groupId, now=current_time()
     )
     return mapping.group_roles(view)
 
@@ -129,7 +122,9 @@ async def get_group_roles(
 async def get_group(
     orgId: str, groupId: str, actor: CurrentActor, session: Session
 ) -> s.GroupResponse:
-    view = await csp_groups.get_group(session, actor, org_id=orgId, group_id=groupId, now=_now())
+    view = await csp_groups.get_group(
+        session, actor, org_id=orgId, group_id=groupId, now=current_time()
+    )
     return mapping.group(view)
 
 
@@ -147,7 +142,7 @@ async def list_groups(
     pageLimit: PageLimit = 20,
 ) -> s.GroupsPage:
     page = await csp_groups.list_groups(
-        session, actor, org_id=orgId, offset=pageStart - 1, limit=pageLimit, now=_now()
+        session, actor, org_id=orgId, offset=pageStart - 1, limit=pageLimit, now=current_time()
     )
     next_link, prev_link = _page_links(
         f"{PREFIX}/orgs/{orgId}/groups", pageStart, pageLimit, len(page.groups), page.total
@@ -181,7 +176,7 @@ async def list_group_users(
         group_id=groupId,
         offset=pageStart - 1,
         limit=pageLimit,
-        now=_now(),
+        now=current_time(),
     )
     next_link, prev_link = _page_links(
         f"{PREFIX}/orgs/{orgId}/groups/{groupId}/users",
@@ -217,6 +212,6 @@ async def create_group(
         org_id=orgId,
         display_name=name,
         description=body.description or "",
-        now=_now(),
+        now=current_time(),
     )
     return mapping.group(view)

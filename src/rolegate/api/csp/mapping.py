@@ -8,7 +8,7 @@ from rolegate.api.csp import schemas as s
 from rolegate.rbac.catalogue import ORG_ROLES
 from rolegate.rbac.csp import group_roles as core
 from rolegate.rbac.csp import groups as csp_groups
-from rolegate.rbac.csp.groups_repository import GroupRow
+from rolegate.rbac.csp.views import GroupRow
 from rolegate.rbac.models import Organization, User
 
 

@@ -8,8 +8,6 @@ the SDK sends it: ``Authorization: Bearer``.
 
 from __future__ import annotations
 
-import datetime as dt
-import uuid
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
@@ -17,12 +15,12 @@ from fastapi import Depends, Request, Response
 from rolegate.api.credentials import credential
 from rolegate.api.ctrlhub import negotiation
 from rolegate.api.ctrlhub.errors import ERRORS, single
+from rolegate.api.deps import current_time, path_uuid, required
 from rolegate.api.routing import SurfaceRoute, request_session
 from rolegate.rbac.actors import Actor
 from rolegate.rbac.ctrlhub import service_accounts
 from rolegate.rbac.ctrlhub import sessions as session_tokens
 from rolegate.rbac.ctrlhub.access import ActorInOrg
-from rolegate.rbac.errors import AuthenticationError
 from rolegate.rbac.tokens import TokenCodec
 
 BODY_METHODS = frozenset({"POST", "PATCH", "PUT"})
@@ -65,10 +63,8 @@ def _client_claims(request: Request, token: str) -> dict[str, Any] | None:
 
 
 async def current_actor(request: Request) -> Actor:
-    token = session_token(request)
-    if token is None:  # precheck already answered; kept for direct dependency use
-        raise AuthenticationError(MISSING_TOKEN)
-    now = dt.datetime.now(dt.UTC)
+    token = required(session_token(request), MISSING_TOKEN)
+    now = current_time()
     claims = _client_claims(request, token)
     if claims is not None:
         found = await service_accounts.authenticate_in_org(
@@ -79,19 +75,11 @@ async def current_actor(request: Request) -> Actor:
 
 
 async def current_actor_in_org(request: Request) -> ActorInOrg:
-    """The actor, and its access to the path's ``org_id``, in the token check's query.
-
-    The path parameter is read leniently: a malformed id loads no access (the route's own
-    validation answers it), so a dead token is still a 401 first, as with current_actor.
-    """
-    token = session_token(request)
-    if token is None:  # precheck already answered; kept for direct dependency use
-        raise AuthenticationError(MISSING_TOKEN)
-    try:
-        org_id: uuid.UUID | None = uuid.UUID(str(request.path_params.get("org_id")))
-    except ValueError:
-        org_id = None
-    now = dt.datetime.now(dt.UTC)
+    """The actor, and its access to the path's ``org_id``, in the token check's query
+    (a malformed id loads no access: :func:`~rolegate.api.deps.path_uuid`)."""
+    token = required(session_token(request), MISSING_TOKEN)
+    org_id = path_uuid(request, "org_id")
+    now = current_time()
     claims = _client_claims(request, token)
     if claims is not None:
         return await service_accounts.authenticate_in_org(

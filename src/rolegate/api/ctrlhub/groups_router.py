@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.routing import APIRoute
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rolegate.api.ctrlhub import documents, mapping
 from rolegate.api.ctrlhub import schemas as s
 from rolegate.api.ctrlhub.auth import FALLBACK, CtrlHubRoute, CurrentActor, CurrentActorInOrg
 from rolegate.api.ctrlhub.errors import MEDIA_TYPE, JsonApiResponse
-from rolegate.api.routing import get_session
+from rolegate.api.deps import Session, current_time
 from rolegate.api.safe_update import READ_ETAG, SafeWrite
 from rolegate.api.safe_update_openapi import (
     READ_ETAG_RESPONSES,
@@ -25,8 +23,6 @@ from rolegate.api.safe_update_openapi import (
 from rolegate.api.security_schemes import CTRLHUB_AUTH
 from rolegate.rbac.ctrlhub import group_update as role_group_update
 from rolegate.rbac.ctrlhub import groups as role_groups
-
-Session = Annotated[AsyncSession, Depends(get_session)]
 
 _ERROR = {"model": s.ErrorDocument, "content": {MEDIA_TYPE: {}}}
 router = APIRouter(
@@ -53,10 +49,6 @@ GROUPS = "/v3/orgs/{org_id}/iam/groups"
 GROUP = GROUPS + "/{group_id}"
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 @router.patch(
     GROUP,
     summary="Update a Role Group",
@@ -81,7 +73,7 @@ async def update_group(
         org_id=org_id,
         group_id=group_id,
         patch=patch,
-        now=_now(),
+        now=current_time(),
         access=auth.access,
         before_write=write.precondition(documents.group_document),
     )
@@ -97,7 +89,12 @@ async def get_group(
     org_id: uuid.UUID, group_id: uuid.UUID, auth: CurrentActorInOrg, session: Session
 ) -> s.GroupDocument:
     view = await role_groups.get_group(
-        session, auth.actor, org_id=org_id, group_id=group_id, now=_now(), access=auth.access
+        session,
+        auth.actor,
+        org_id=org_id,
+        group_id=group_id,
+        now=current_time(),
+        access=auth.access,
     )
     return documents.group_document(view)
 
@@ -109,7 +106,7 @@ async def list_groups(
     org_id: uuid.UUID, auth: CurrentActorInOrg, session: Session
 ) -> s.GroupListDocument:
     views = await role_groups.list_groups(
-        session, auth.actor, org_id=org_id, now=_now(), access=auth.access
+        session, auth.actor, org_id=org_id, now=current_time(), access=auth.access
     )
     return documents.group_list_document(views)
 
@@ -137,7 +134,7 @@ async def create_group(
         description=attributes.description,
         bindings=mapping.bindings(attributes.bindings),
         group_id=body.data.id,
-        now=_now(),
+        now=current_time(),
         access=auth.access,
     )
     response.headers["Location"] = f"/v3/orgs/{org_id}/iam/groups/{view.group.id}"
@@ -149,7 +146,12 @@ async def delete_group(
     org_id: uuid.UUID, group_id: uuid.UUID, auth: CurrentActorInOrg, session: Session
 ) -> Response:
     await role_groups.delete_group(
-        session, auth.actor, org_id=org_id, group_id=group_id, now=_now(), access=auth.access
+        session,
+        auth.actor,
+        org_id=org_id,
+        group_id=group_id,
+        now=current_time(),
+        access=auth.access,
     )
     return Response(status_code=204)
 
@@ -172,7 +174,7 @@ async def replace_members(
         org_id=org_id,
         group_id=group_id,
         user_ids=mapping.member_ids(body),
-        now=_now(),
+        now=current_time(),
         access=auth.access,
     )
     return documents.members_document(view)
@@ -202,7 +204,7 @@ async def list_org_members(
         org_id=org_id,
         offset=offset,
         limit=limit,
-        now=_now(),
+        now=current_time(),
         access=auth.access,
     )
     return documents.org_members_document(page, f"/v3/orgs/{org_id}/iam/members")
@@ -223,7 +225,9 @@ async def list_org_members(
     responses=READ_ETAG_RESPONSES,
 )
 async def list_roles(actor: CurrentActor, session: Session) -> s.RolesDocument:
-    return documents.roles_document(await role_groups.role_catalogue(session, actor, now=_now()))
+    return documents.roles_document(
+        await role_groups.role_catalogue(session, actor, now=current_time())
+    )
 
 
 # Registered last: any other /v3 request (unknown path, wrong method) still gets a JSON:API

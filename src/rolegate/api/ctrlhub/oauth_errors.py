@@ -9,16 +9,20 @@ response must not be cached, and neither should the failures around it.
 
 from __future__ import annotations
 
+from types import MappingProxyType
+from typing import Any
+
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rolegate.api.ctrlhub.errors import TRACE_HEADER
+from rolegate.api.surface_errors import SurfaceErrors
 from rolegate.api.validation import clean_message
 from rolegate.rbac import errors as e
 from rolegate.rbac.ctrlhub.service_accounts import UnsupportedGrantTypeError
 
+_HTTP_CODES = MappingProxyType({400: "invalid_request", 503: "temporarily_unavailable"})
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 REALM = 'Basic realm="rolegate", charset="UTF-8"'
 
@@ -28,18 +32,25 @@ def oauth_error(status: int, error: str, description: str | None = None) -> JSON
     headers = dict(NO_STORE)
     if status == 401:
         headers["WWW-Authenticate"] = REALM
+    if status == 503:
+        headers["Retry-After"] = "1"
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-class OAuthErrors:
+class OAuthErrors(SurfaceErrors):
     request_id_header = TRACE_HEADER
+    # First match wins: the grant-type refusal is an InvalidInputError, so it comes first.
+    table = (
+        (UnsupportedGrantTypeError, 400, "unsupported_grant_type"),
+        (e.AuthenticationError, 401, "invalid_client"),
+    )
+    http_codes = _HTTP_CODES
+    other_code = "invalid_request"
+    internal_code = "server_error"
 
-    def domain(self, request: Request, exc: e.RbacError) -> Response:
-        if isinstance(exc, UnsupportedGrantTypeError):
-            return oauth_error(400, "unsupported_grant_type", exc.message)
-        if isinstance(exc, e.AuthenticationError):
-            return oauth_error(401, "invalid_client", exc.message)
-        return oauth_error(400, "invalid_request", exc.message)
+    def envelope(self, status: int, message: Any, code: str) -> Response:
+        # A 5xx says nothing more than its code: no internals reach a client.
+        return oauth_error(status, code, None if status >= 500 else str(message))
 
     def validation(self, request: Request, exc: RequestValidationError) -> Response:
         problems = []
@@ -47,19 +58,6 @@ class OAuthErrors:
             field = ".".join(str(p) for p in error.get("loc", ())[1:]) or "body"
             problems.append(f"{field}: {clean_message(dict(error))}")
         return oauth_error(400, "invalid_request", "; ".join(problems))
-
-    def http(self, request: Request, exc: StarletteHTTPException) -> Response:
-        if exc.status_code >= 500:
-            return oauth_error(exc.status_code, "server_error")
-        return oauth_error(exc.status_code, "invalid_request", str(exc.detail))
-
-    def unavailable(self, request: Request) -> Response:
-        response = oauth_error(503, "temporarily_unavailable")
-        response.headers["Retry-After"] = "1"
-        return response
-
-    def unexpected(self, request: Request) -> Response:
-        return oauth_error(500, "server_error")
 
 
 ERRORS = OAuthErrors()

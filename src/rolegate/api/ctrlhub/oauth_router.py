@@ -10,23 +10,20 @@ from __future__ import annotations
 
 import base64
 import binascii
-import datetime as dt
 from typing import Annotated
 from urllib.parse import unquote_plus
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import APIRouter, Form, Request, Response
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolegate.api.ctrlhub.oauth_errors import ERRORS, NO_STORE
-from rolegate.api.routing import SurfaceRoute, get_session
+from rolegate.api.deps import PUBLIC, Session, current_time
+from rolegate.api.routing import SurfaceRoute
 from rolegate.config import Settings
 from rolegate.rbac.ctrlhub import service_accounts
 from rolegate.rbac.errors import BadRequestError, InvalidCredentialsError
 from rolegate.rbac.tokens import TokenCodec
 
-Session = Annotated[AsyncSession, Depends(get_session)]
-PUBLIC = {"x-rolegate-public": True}
 MAX_FIELD = 1024
 
 
@@ -115,7 +112,7 @@ async def token(
         client_id=cid,
         client_secret=secret,
         ttl=settings.auth.ctrlhub_client_token_ttl,
-        now=dt.datetime.now(dt.UTC),
+        now=current_time(),
     )
     response.headers.update(NO_STORE)
     return TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in)

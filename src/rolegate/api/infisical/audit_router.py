@@ -8,13 +8,13 @@ target, before and after. Org-scoped: an identity reads its own org's events and
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rolegate.api.deps import current_time
 from rolegate.api.infisical.auth import CurrentActor, InfisicalRoute
 from rolegate.api.infisical.common import InfisicalModel, Timestamp
 from rolegate.api.infisical.errors import InfisicalError
@@ -92,7 +92,7 @@ async def list_audit_logs(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=audit.MAX_LIMIT)] = 100,
 ) -> AuditLogsResponse:
-    now = dt.datetime.now(dt.UTC)
+    now = current_time()
     events = await audit.list_org_events(
         session,
         actor,

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from rolegate.api.infisical import groups_schemas as s
 from rolegate.rbac.infisical.project_groups import ProjectRoleSpec
-from rolegate.rbac.infisical.project_groups_repository import (
-    AssignmentFields,
-    GroupMembershipView,
-    RoleFields,
-)
+from rolegate.rbac.infisical.views import AssignmentFields, GroupMembershipView, RoleFields
 
 
 def role_row(assignment: AssignmentFields, role: RoleFields | None) -> s.ProjectRoleRow:

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Response
 
+from rolegate.api.deps import Session, current_time
 from rolegate.api.infisical import groups_mapping as mapping
 from rolegate.api.infisical import groups_schemas as s
 from rolegate.api.infisical.auth import CurrentActorInProject, InfisicalRoute
 from rolegate.api.infisical.errors import InfisicalError
 from rolegate.api.responses import ORJSONBody
-from rolegate.api.routing import error_responses, get_session
+from rolegate.api.routing import error_responses
 from rolegate.api.safe_update import READ_ETAG, SafeWrite
 from rolegate.api.safe_update_openapi import (
     READ_ETAG_RESPONSES,
@@ -23,9 +21,7 @@ from rolegate.api.safe_update_openapi import (
 )
 from rolegate.api.security_schemes import INFISICAL_AUTH
 from rolegate.rbac.infisical import project_groups
-from rolegate.rbac.infisical.project_groups_repository import GroupMembershipView
-
-Session = Annotated[AsyncSession, Depends(get_session)]
+from rolegate.rbac.infisical.views import GroupMembershipView
 
 router = APIRouter(
     route_class=InfisicalRoute,
@@ -33,10 +29,6 @@ router = APIRouter(
     responses=error_responses(InfisicalError, 400, 401, 403, 404, 413, 422, 429, 500, 503),
     dependencies=INFISICAL_AUTH,
 )
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 GROUP_PATH = "/api/v2/workspace/{projectId}/groups/{groupId}"
@@ -67,13 +59,13 @@ async def update_project_group(
         project_id=projectId,
         group_id=groupId,
         specs=mapping.role_specs(body),
-        now=_now(),
+        now=current_time(),
         before_write=write.precondition(_membership_response),
         access=who.access,
     )
     # The body is the GET's role rows and the ETag the GET's: the membership is dumped
     # once for both, where returning the model had FastAPI serialize the rows again after
-    # the ETag's own dump (~45 µs). The bytes are the same: pydantic's JSON-mode values,
+    # the ETag's own dump. The bytes are the same: pydantic's JSON-mode values,
     # compact, UTF-8 (``test_patch_body_is_what_fastapi_rendered``).
     membership = mapping.group_membership(view).model_dump(mode="json", by_alias=True)
     write.set_etag_of_document({"groupMembership": membership})
@@ -94,7 +86,7 @@ async def get_project_group(
         who.actor,
         project_id=projectId,
         group_id=groupId,
-        now=_now(),
+        now=current_time(),
         access=who.access,
     )
     return _membership_response(view)
@@ -114,7 +106,7 @@ async def add_project_group(
         project_id=projectId,
         group_id=groupId,
         role_slug=(body or s.AddProjectGroupRequest()).role,
-        now=_now(),
+        now=current_time(),
         access=who.access,
     )
     return s.GroupMembershipResponse(groupMembership=mapping.group_membership(view))
@@ -129,7 +121,7 @@ async def remove_project_group(
         who.actor,
         project_id=projectId,
         group_id=groupId,
-        now=_now(),
+        now=current_time(),
         access=who.access,
     )
     return s.GroupMembershipResponse(groupMembership=mapping.group_membership(view))
@@ -145,7 +137,7 @@ async def list_project_groups(
     projectId: uuid.UUID, who: CurrentActorInProject, session: Session
 ) -> s.GroupMembershipListResponse:
     views = await project_groups.list_group_memberships(
-        session, who.actor, project_id=projectId, now=_now(), access=who.access
+        session, who.actor, project_id=projectId, now=current_time(), access=who.access
     )
     return s.GroupMembershipListResponse(
         groupMemberships=[mapping.group_membership(v) for v in views]

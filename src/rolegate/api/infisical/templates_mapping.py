@@ -17,7 +17,7 @@ from rolegate.rbac.infisical.templates import (
     name_issues,
     role_issues,
 )
-from rolegate.rbac.infisical.templates_repository import TemplateFields
+from rolegate.rbac.infisical.views import TemplateFields
 from rolegate.rbac.permissions.builtin_roles import BUILTIN_PROJECT_ROLES
 from rolegate.rbac.permissions.rules import rules_to_json
 

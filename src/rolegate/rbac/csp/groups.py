@@ -13,6 +13,7 @@ from rolegate.rbac.catalogue import IAM_ADMIN_ROLES
 from rolegate.rbac.csp import groups_repository as repo
 from rolegate.rbac.csp.access import GROUP_NOT_FOUND, OWNER_ONLY, authorize, parse_id
 from rolegate.rbac.csp.group_roles import GroupRolesView, active_view
+from rolegate.rbac.csp.views import GroupRow
 from rolegate.rbac.errors import ConflictError, GroupNotFoundError
 from rolegate.rbac.models import Group, Organization, User
 
@@ -39,7 +40,7 @@ async def get_group(
 
 @dataclass(frozen=True, slots=True)
 class GroupPage:
-    groups: list[repo.GroupRow]
+    groups: list[GroupRow]
     total: int
     org: Organization
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rolegate.rbac.csp.views import GroupRow
 from rolegate.rbac.models import (
     CspApiToken,
     Group,
@@ -22,13 +22,7 @@ from rolegate.rbac.models import (
     RoleAssignment,
     User,
 )
-from rolegate.rbac.repository import active_at
-
-
-@dataclass(frozen=True, slots=True)
-class GroupRow:
-    group: Group
-    users_count: int
+from rolegate.rbac.windows import open_at_sql
 
 
 async def get_group_row(
@@ -154,7 +148,7 @@ async def user_service_roles(
             ra.kind == "service",
             Role.scope == "service",
             (ra.user_id == user_id) | ra.group_id.in_(groups_of_user),
-            active_at(ra.starts_at, ra.ends_at, now),
+            open_at_sql(ra.starts_at, ra.ends_at, now),
         )
         .distinct()
     )

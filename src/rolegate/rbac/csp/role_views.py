@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rolegate.rbac.catalogue import ORG_ROLES
 from rolegate.rbac.csp import group_roles_repository as repo
 from rolegate.rbac.csp.group_roles_repository import AssignmentRow
+from rolegate.rbac.windows import is_open_at
 
 Kind = Literal["organization", "custom", "service"]
 
@@ -42,9 +43,7 @@ def key_of(ra: AssignmentRow) -> tuple[str, uuid.UUID | None, str]:
 
 
 def is_active(ra: AssignmentRow, now: dt.datetime) -> bool:
-    return (ra.starts_at is None or ra.starts_at <= now) and (
-        ra.ends_at is None or ra.ends_at > now
-    )
+    return is_open_at(ra.starts_at, ra.ends_at, now)
 
 
 def view_of(rows: list[AssignmentRow]) -> GroupRolesView:

@@ -15,10 +15,13 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rolegate.rbac import org_grants, repository
+from rolegate.rbac import org_grants, org_grants_repository, repository
 from rolegate.rbac.actors import Actor
 from rolegate.rbac.ctrlhub import groups_repository as repo
 from rolegate.rbac.errors import OrganizationNotFoundError, PermissionDeniedError
+from rolegate.rbac.models import Role, RoleAssignment
+from rolegate.rbac.permissions.conditions import condition_matches
+from rolegate.rbac.windows import is_open_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +45,7 @@ async def org_access(
     """What :func:`require_iam_admin` needs, read without the auth query's help."""
     if await repository.get_organization(session, org_id) is None:
         return OrgAccess(org_id, found=False, member=False, catalogue_roles=frozenset())
-    user = await repo.get_user(session, actor.id)
+    user = await org_grants_repository.get_user(session, actor.id)
     if actor.org_id != org_id or user is None or user.org_id != org_id:
         return OrgAccess(org_id, found=True, member=False, catalogue_roles=frozenset())
     roles = await org_grants.held_catalogue_roles(session, user.id, org_id, now)
@@ -59,3 +62,23 @@ def require_iam_admin(access: OrgAccess) -> None:
         raise PermissionDeniedError(
             "Managing role groups needs the org_owner or org_admin role in this organisation"
         )
+
+
+async def applicable_bindings(
+    session: AsyncSession, group_id: uuid.UUID, user_id: uuid.UUID, now: dt.datetime
+) -> list[tuple[RoleAssignment, Role | None]]:
+    """The ctrl-hub bindings of group G that apply to user U now.
+
+    A binding applies when U is a member of G, the binding's time window is open and its
+    condition matches U's attributes.
+    """
+    user = await org_grants_repository.get_user(session, user_id)
+    if user is None or not await repo.is_member(session, group_id, user_id):
+        return []
+    facts = org_grants.facts_of(user)
+    bindings = (await repo.bindings_of(session, [group_id]))[group_id]
+    return [
+        (ra, role)
+        for ra, role in bindings
+        if is_open_at(ra.starts_at, ra.ends_at, now) and condition_matches(ra.condition, facts)
+    ]

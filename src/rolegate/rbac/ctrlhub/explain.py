@@ -2,7 +2,7 @@
 
 A binding applies to a user when the user is a member of the binding's group, the binding
 is inside its window and its condition holds for the user's attributes. The verdict comes
-from the code that enforces it — :func:`rolegate.rbac.org_grants.applicable_bindings` for
+from the code that enforces it — :func:`rolegate.rbac.ctrlhub.access.applicable_bindings` for
 one group, :func:`rolegate.rbac.explain.org.explain_org_roles` (which judges with
 :func:`rolegate.rbac.permissions.conditions.condition_matches`) for all of a user's groups — and the
 per-rule results from :func:`rolegate.rbac.permissions.conditions.rule_matches`, the function
@@ -19,14 +19,15 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rolegate.rbac import org_grants, repository
+from rolegate.rbac import repository
 from rolegate.rbac.actors import Actor
+from rolegate.rbac.ctrlhub import access as ctrlhub_access
 from rolegate.rbac.ctrlhub import groups_repository as repo
 from rolegate.rbac.ctrlhub.groups import authorize_iam_admin
 from rolegate.rbac.errors import GroupNotFoundError, UserNotFoundError
 from rolegate.rbac.explain import repository as explain_repository
 from rolegate.rbac.explain.org import explain_org_roles
-from rolegate.rbac.explain.project import GroupRef, Principal, is_active
+from rolegate.rbac.explain.project import GroupRef, Principal
 from rolegate.rbac.models import User
 from rolegate.rbac.org_grants import facts_of
 from rolegate.rbac.permissions.conditions import (
@@ -37,6 +38,7 @@ from rolegate.rbac.permissions.conditions import (
     condition_matches,
     rule_matches,
 )
+from rolegate.rbac.windows import is_open_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +131,7 @@ def _verdict(
         isinstance(r, Mapping) and rule_matches(r, facts)
         for r in (rules if isinstance(rules, list) else [])
     )
-    active = is_active(starts_at, ends_at, at)
+    active = is_open_at(starts_at, ends_at, at)
     if not member and group is not None:
         would = "would hold" if holds else "would not hold either"
         reason = f"the user is not a member of group {group.name} (the condition {would})"
@@ -220,7 +222,7 @@ async def explain_group_bindings(
     user = await _user(session, user_id, org_id)
     facts = facts_of(user)
     applying = {
-        ra.id for ra, _ in await org_grants.applicable_bindings(session, group.id, user.id, at)
+        ra.id for ra, _ in await ctrlhub_access.applicable_bindings(session, group.id, user.id, at)
     }
     member = await repo.is_member(session, group.id, user.id)
     ref = GroupRef(group.id, group.name, group.slug)

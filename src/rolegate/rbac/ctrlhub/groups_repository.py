@@ -194,10 +194,6 @@ async def replace_members(
         )
 
 
-async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
-    return await session.get(User, user_id)
-
-
 async def is_member(session: AsyncSession, group_id: uuid.UUID, user_id: uuid.UUID) -> bool:
     stmt = select(literal(True)).where(
         GroupMember.group_id == group_id, GroupMember.user_id == user_id

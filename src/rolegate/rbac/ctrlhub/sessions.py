@@ -6,15 +6,14 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolegate.rbac import org_grants
 from rolegate.rbac.actors import Actor
-from rolegate.rbac.ctrlhub import sessions_repository as org_access_repository
+from rolegate.rbac.ctrlhub import sessions_repository as repo
 from rolegate.rbac.ctrlhub.access import ActorInOrg, OrgAccess
 from rolegate.rbac.errors import AuthenticationError, NotFoundError
-from rolegate.rbac.models import Organization, SessionToken, User
+from rolegate.rbac.models import User
 from rolegate.rbac.secrets import new_token, token_digest
 
 SURFACE = "ctrlhub"
@@ -31,18 +30,10 @@ class MintedSession:
 
 async def authenticate(session: AsyncSession, token: str, now: dt.datetime) -> Actor:
     """The actor behind a live session token; 401 material otherwise (never says why)."""
-    stmt = (
-        select(SessionToken, User)
-        .join(User, User.id == SessionToken.user_id)
-        .where(
-            SessionToken.token_hash == token_digest(token),
-            or_(SessionToken.expires_at.is_(None), SessionToken.expires_at > now),
-        )
-    )
-    row = (await session.execute(stmt)).one_or_none()
+    row = await repo.live_token(session, token_digest(token), now)
     if row is None:
         raise AuthenticationError(INVALID)
-    token_row, user = row[0], row[1]
+    token_row, user = row
     return Actor(
         kind="user", id=user.id, org_id=user.org_id, surface=SURFACE, token_id=token_row.id
     )
@@ -57,7 +48,7 @@ async def authenticate_in_org(
     catalogue roles come from :func:`org_grants.catalogue_roles_of` over the grant rows the
     same query loaded. No ``org_id`` (a path without one, or not a UUID): no access.
     """
-    found = await org_access_repository.live_session(session, token_digest(token), org_id, now)
+    found = await repo.live_session(session, token_digest(token), org_id, now)
     if found is None:
         raise AuthenticationError(INVALID)
     user = found.user
@@ -84,15 +75,7 @@ async def mint(
     now: dt.datetime,
 ) -> MintedSession:
     """What ``rolegate token ctrlhub --user EMAIL`` prints. ``org`` is an id or slug."""
-    stmt = (
-        select(User).join(Organization, Organization.id == User.org_id).where(User.email == email)
-    )
-    if org is not None:
-        try:
-            stmt = stmt.where(Organization.id == uuid.UUID(org))
-        except ValueError:
-            stmt = stmt.where(Organization.slug == org)
-    users = list((await session.execute(stmt)).scalars())
+    users = await repo.users_by_email(session, email, org)
     if not users:
         raise NotFoundError(
             f"No user with email {email}" + (f" in organization {org}" if org else "")
@@ -102,15 +85,7 @@ async def mint(
     user = users[0]
     token = new_token(TOKEN_PREFIX)
     expires_at = now + ttl if ttl is not None else None
-    session.add(
-        SessionToken(
-            id=uuid.uuid4(),
-            user_id=user.id,
-            token_hash=token_digest(token),
-            expires_at=expires_at,
-            created_at=now,
-            updated_at=now,
-        )
+    await repo.insert_token(
+        session, user_id=user.id, digest=token_digest(token), expires_at=expires_at, now=now
     )
-    await session.flush()
     return MintedSession(token=token, user=user, expires_at=expires_at)

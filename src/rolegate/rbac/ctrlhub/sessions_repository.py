@@ -91,3 +91,53 @@ async def live_session(
         org_found=first["found_org_id"] is not None,
         grants=[grant_row(row) for row in rows if row["user_id"] is not None],
     )
+
+
+async def live_token(
+    session: AsyncSession, digest: bytes, now: dt.datetime
+) -> tuple[SessionToken, User] | None:
+    """The unexpired session token with this digest, and its user."""
+    stmt = (
+        select(SessionToken, User)
+        .join(User, User.id == SessionToken.user_id)
+        .where(
+            SessionToken.token_hash == digest,
+            or_(SessionToken.expires_at.is_(None), SessionToken.expires_at > now),
+        )
+    )
+    row = (await session.execute(stmt)).one_or_none()
+    return (row[0], row[1]) if row else None
+
+
+async def users_by_email(session: AsyncSession, email: str, org: str | None) -> list[User]:
+    """Users with ``email``, in the organization ``org`` (an id or a slug) when given."""
+    stmt = (
+        select(User).join(Organization, Organization.id == User.org_id).where(User.email == email)
+    )
+    if org is not None:
+        try:
+            stmt = stmt.where(Organization.id == uuid.UUID(org))
+        except ValueError:
+            stmt = stmt.where(Organization.slug == org)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def insert_token(
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    digest: bytes,
+    expires_at: dt.datetime | None,
+    now: dt.datetime,
+) -> None:
+    session.add(
+        SessionToken(
+            id=uuid.uuid4(),
+            user_id=user_id,
+            token_hash=digest,
+            expires_at=expires_at,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    await session.flush()

@@ -19,9 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rolegate.rbac import repository
 from rolegate.rbac.catalogue import ORG_ROLES
 from rolegate.rbac.explain import repository as repo
-from rolegate.rbac.explain.project import GroupRef, Principal, PrincipalNotFoundError, is_active
+from rolegate.rbac.explain.project import GroupRef, Principal, PrincipalNotFoundError
 from rolegate.rbac.org_grants import facts_of
 from rolegate.rbac.permissions.conditions import PrincipalFacts, condition_matches
+from rolegate.rbac.windows import is_open_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +129,7 @@ async def explain_org_roles(
                 condition_matches=matches,
                 starts_at=ra.starts_at,
                 ends_at=ra.ends_at,
-                active=is_active(ra.starts_at, ra.ends_at, at),
+                active=is_open_at(ra.starts_at, ra.ends_at, at),
             )
         )
     return OrgRolesExplanation(

@@ -46,6 +46,7 @@ from rolegate.rbac.models import Project
 from rolegate.rbac.permissions.boundary import covers, missing_permissions
 from rolegate.rbac.permissions.rules import Ability, Rule
 from rolegate.rbac.repository import RuleSource
+from rolegate.rbac.windows import is_open_at
 
 PrincipalKind = Literal["identity", "user", "group"]
 
@@ -74,11 +75,6 @@ class GroupRef:
     id: uuid.UUID
     name: str
     slug: str
-
-
-def is_active(starts: dt.datetime | None, ends: dt.datetime | None, at: dt.datetime) -> bool:
-    """``start <= at < end`` with open bounds: the rule :func:`repository.active_at` applies."""
-    return (starts is None or starts <= at) and (ends is None or at < ends)
 
 
 # --- project level --------------------------------------------------------------------
@@ -156,7 +152,7 @@ async def _load_sources(
     if principal.kind == "group":
         sources = await repo.group_rule_sources(session, principal.id, project_id)
         if now is not None:
-            sources = [s for s in sources if is_active(s.starts_at, s.ends_at, now)]
+            sources = [s for s in sources if is_open_at(s.starts_at, s.ends_at, now)]
         return sources
     return await repository.load_project_rule_sources(
         session, kind=principal.kind, principal_id=principal.id, project_id=project_id, now=now
@@ -175,7 +171,7 @@ def _source(raw: RuleSource, groups: Mapping[uuid.UUID, GroupRef], at: dt.dateti
         group=groups.get(raw.group_id) if raw.group_id else None,
         starts_at=raw.starts_at,
         ends_at=raw.ends_at,
-        active=is_active(raw.starts_at, raw.ends_at, at),
+        active=is_open_at(raw.starts_at, raw.ends_at, at),
     )
 
 

@@ -25,9 +25,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rolegate.rbac import repository
+from rolegate.rbac import repository, windows
 from rolegate.rbac.actors import Actor
-from rolegate.rbac.durations import InvalidDurationError, parse_ms_duration
 from rolegate.rbac.errors import (
     ConflictError,
     IdentityNotFoundError,
@@ -39,10 +38,11 @@ from rolegate.rbac.errors import (
 )
 from rolegate.rbac.evaluation import actor_project_rules, flatten, project_rules
 from rolegate.rbac.infisical import privileges_repository as repo
-from rolegate.rbac.infisical.privileges_repository import PrivilegeFields
+from rolegate.rbac.infisical.views import PrivilegeFields
 from rolegate.rbac.models import AdditionalPrivilege, Identity, Project, ProjectMembership
 from rolegate.rbac.permissions.boundary import missing_permissions
 from rolegate.rbac.permissions.rules import Ability, Rule, rules_from_json, rules_to_json
+from rolegate.rbac.windows import InvalidWindowError, TemporaryWindow
 
 SUBJECT = "identity"
 _SLUG_ALPHABET = string.ascii_lowercase + string.digits
@@ -55,16 +55,6 @@ class PrivilegeTarget:
 
     project_slug: str
     identity_id: uuid.UUID
-
-
-@dataclass(frozen=True, slots=True)
-class TemporaryWindow:
-    """``isTemporary`` and, when true, a relative window ``[start, start + range)``."""
-
-    is_temporary: bool
-    temporary_mode: str | None = None
-    temporary_range: str | None = None
-    start: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,35 +74,11 @@ class _Located:
 
 
 def window_columns(window: TemporaryWindow, path: PathPrefix) -> dict[str, Any]:
-    """The stored columns of a window; a temporary one needs mode, range and start."""
-    if not window.is_temporary:
-        return {
-            "is_temporary": False,
-            "temporary_mode": None,
-            "temporary_range": None,
-            "starts_at": None,
-            "ends_at": None,
-        }
-    issues: list[dict[str, Any]] = []
-    if window.temporary_mode != "relative":
-        issues.append(_issue(path, "temporaryMode", "Temporary mode must be 'relative'"))
-    millis = 0
+    """The stored columns of a window, its problems reported at ``path`` on the wire."""
     try:
-        millis = parse_ms_duration(window.temporary_range or "")
-    except InvalidDurationError as exc:
-        issues.append(_issue(path, "temporaryRange", str(exc)))
-    if window.start is None:
-        issues.append(_issue(path, "temporaryAccessStartTime", "Required"))
-    if issues or window.start is None:
-        raise InvalidInputError(issues)
-    start = window.start.astimezone(dt.UTC)
-    return {
-        "is_temporary": True,
-        "temporary_mode": window.temporary_mode,
-        "temporary_range": window.temporary_range,
-        "starts_at": start,
-        "ends_at": start + dt.timedelta(milliseconds=millis),
-    }
+        return windows.window_columns(window)
+    except InvalidWindowError as exc:
+        raise InvalidInputError([_issue(path, p.field, p.message) for p in exc.problems]) from exc
 
 
 def _issue(path: PathPrefix, field: str, message: str) -> dict[str, Any]:

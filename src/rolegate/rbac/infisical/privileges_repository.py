@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, delete, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -17,22 +17,9 @@ from sqlalchemy.sql import ClauseElement
 from rolegate.db_direct import DirectStatement
 from rolegate.rbac import repository
 from rolegate.rbac.models import AdditionalPrivilege, Identity, Project, ProjectMembership
-from rolegate.rbac.repository import RuleSource, TemporaryRowFields
+from rolegate.rbac.repository import RuleSource
 
 UNIQUE_VIOLATION = "23505"
-
-
-class PrivilegeFields(TemporaryRowFields, Protocol):
-    """What the wire and the audit need of a privilege (an ORM row or a :class:`PrivilegeRow`)."""
-
-    @property
-    def id(self) -> uuid.UUID: ...
-    @property
-    def project_membership_id(self) -> uuid.UUID: ...
-    @property
-    def slug(self) -> str: ...
-    @property
-    def permissions(self) -> list[dict[str, Any]]: ...
 
 
 # Endpoint B's statements come back as plain rows, not ORM objects (as endpoint A's do:

@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolegate.rbac import repository
 from rolegate.rbac.actors import Actor
-from rolegate.rbac.durations import InvalidDurationError, parse_ms_duration
 from rolegate.rbac.errors import (
     BadRequestError,
     ConflictError,
@@ -31,7 +30,7 @@ from rolegate.rbac.errors import (
 from rolegate.rbac.evaluation import role_rules
 from rolegate.rbac.infisical import project_groups_repository as repo
 from rolegate.rbac.infisical.access import ProjectAccess, project_access
-from rolegate.rbac.infisical.project_groups_repository import (
+from rolegate.rbac.infisical.views import (
     AssignmentFields,
     GroupMembershipView,
     MembershipFields,
@@ -40,6 +39,7 @@ from rolegate.rbac.infisical.project_groups_repository import (
 from rolegate.rbac.permissions.boundary import missing_permissions
 from rolegate.rbac.permissions.builtin_roles import BUILTIN_PROJECT_ROLES
 from rolegate.rbac.permissions.rules import Ability, Rule
+from rolegate.rbac.windows import InvalidWindowError, relative_bounds
 
 SURFACE = "infisical"
 
@@ -142,13 +142,14 @@ def window_of(
             ]
         )
     try:
-        millis = parse_ms_duration(spec.temporary_range)
-    except InvalidDurationError as exc:
+        return relative_bounds(spec.temporary_range, spec.temporary_access_start_time)
+    except InvalidWindowError as exc:
         raise InvalidInputError(
-            [{"code": "custom", "message": str(exc), "path": ["roles", index, "temporaryRange"]}]
+            [
+                {"code": "custom", "message": p.message, "path": ["roles", index, p.field]}
+                for p in exc.problems
+            ]
         ) from exc
-    start = spec.temporary_access_start_time.astimezone(dt.UTC)
-    return start, start + dt.timedelta(milliseconds=millis)
 
 
 def _assignment_rows(

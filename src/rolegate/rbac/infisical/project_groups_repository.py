@@ -7,7 +7,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
 from sqlalchemy import (
     ARRAY,
@@ -32,62 +32,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolegate.db_direct import DirectStatement
 from rolegate.rbac import repository
+from rolegate.rbac.infisical.views import GroupMembershipView
 from rolegate.rbac.models import Group, ProjectMembership, Role, RoleAssignment
-from rolegate.rbac.repository import TemporaryRowFields
-
-
-class MembershipFields(Protocol):
-    """What a view needs of a project membership (an ORM row or a :class:`MembershipRow`)."""
-
-    @property
-    def id(self) -> uuid.UUID: ...
-    @property
-    def created_at(self) -> dt.datetime: ...
-    @property
-    def updated_at(self) -> dt.datetime: ...
-
-
-class GroupFields(Protocol):
-    @property
-    def id(self) -> uuid.UUID: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def slug(self) -> str: ...
-
-
-class RoleFields(Protocol):
-    """A custom role: its id, slug and rules."""
-
-    @property
-    def id(self) -> uuid.UUID: ...
-    @property
-    def slug(self) -> str: ...
-    @property
-    def permissions(self) -> list[dict[str, Any]]: ...
-
-
-class AssignmentFields(TemporaryRowFields, Protocol):
-    """A stored Infisical project role row."""
-
-    @property
-    def id(self) -> uuid.UUID: ...
-    @property
-    def role_key(self) -> str: ...
-    @property
-    def role_id(self) -> uuid.UUID | None: ...
-    @property
-    def project_membership_id(self) -> uuid.UUID | None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class GroupMembershipView:
-    """A group's membership in a project with its Infisical role rows, in order."""
-
-    membership: MembershipFields
-    group: GroupFields
-    roles: Sequence[tuple[AssignmentFields, RoleFields | None]]
-
 
 # Endpoint A's statements come back as plain rows, not ORM objects: building and
 # tracking ORM instances was a measurable share of a PATCH (bench/README.md).

@@ -31,7 +31,7 @@ from rolegate.rbac.errors import (
 )
 from rolegate.rbac.evaluation import actor_org_rules
 from rolegate.rbac.infisical import templates_repository as repo
-from rolegate.rbac.infisical.templates_repository import TemplateFields
+from rolegate.rbac.infisical.views import TemplateFields
 from rolegate.rbac.models import ProjectTemplate
 from rolegate.rbac.permissions.rules import Ability, Rule, rules_to_json
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass, fields
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -17,27 +17,6 @@ from rolegate.rbac import repository
 from rolegate.rbac.models import Environment, Project, ProjectTemplate, Role
 
 UNIQUE_VIOLATION = "23505"
-
-
-class TemplateFields(Protocol):
-    """What the wire and the audit need of a template (an ORM row or a :class:`TemplateRow`)."""
-
-    @property
-    def id(self) -> uuid.UUID: ...
-    @property
-    def org_id(self) -> uuid.UUID: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def description(self) -> str | None: ...
-    @property
-    def roles(self) -> list[dict[str, Any]]: ...
-    @property
-    def environments(self) -> list[dict[str, Any]]: ...
-    @property
-    def created_at(self) -> dt.datetime: ...
-    @property
-    def updated_at(self) -> dt.datetime: ...
 
 
 # Endpoint C's statements come back as plain rows, not ORM objects (as endpoint A's do:

@@ -1,4 +1,5 @@
-"""Credential exchange shared by the CLI and the HTTP surfaces."""
+"""Infisical universal auth: client id and secret for an access token; shared by the CLI
+and the HTTP surface."""
 
 from __future__ import annotations
 
@@ -6,12 +7,12 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolegate.rbac import repository
 from rolegate.rbac.errors import AuthenticationError, IdentityNotFoundError, InvalidCredentialsError
-from rolegate.rbac.models import Identity, UniversalAuthCredential
+from rolegate.rbac.infisical import universal_auth_repository as repo
+from rolegate.rbac.models import Identity
 from rolegate.rbac.secrets import verify_client_secret
 from rolegate.rbac.tokens import IssuedToken, TokenCodec
 
@@ -51,13 +52,7 @@ async def _mint_for_identity(
 async def universal_auth_login(
     session: AsyncSession, codec: TokenCodec, client_id: str, client_secret: str, now: dt.datetime
 ) -> InfisicalLogin:
-    stmt = (
-        select(UniversalAuthCredential, Identity)
-        .join(Identity, Identity.id == UniversalAuthCredential.identity_id)
-        .where(UniversalAuthCredential.client_id == client_id)
-    )
-    row = (await session.execute(stmt)).one_or_none()
-    credential, identity = (row[0], row[1]) if row else (None, None)
+    credential, identity = await repo.credential_by_client_id(session, client_id)
     # Always verify (against a dummy hash when the client is unknown): equal timing.
     ok = verify_client_secret(credential.client_secret_hash if credential else None, client_secret)
     if not ok or credential is None or identity is None:
@@ -74,15 +69,10 @@ async def mint_identity_token(
     session: AsyncSession, codec: TokenCodec, identity_id: uuid.UUID, now: dt.datetime
 ) -> InfisicalLogin:
     """What ``rolegate token infisical`` prints: a token as universal-auth login would give."""
-    stmt = (
-        select(Identity, UniversalAuthCredential)
-        .outerjoin(UniversalAuthCredential, UniversalAuthCredential.identity_id == Identity.id)
-        .where(Identity.id == identity_id)
-    )
-    row = (await session.execute(stmt)).one_or_none()
-    if row is None:
+    found = await repo.identity_with_credential(session, identity_id)
+    if found is None:
         raise IdentityNotFoundError(f"Failed to find identity with id {identity_id}")
-    identity, credential = row[0], row[1]
+    identity, credential = found
     ttl = credential.access_token_ttl if credential else 7200
     max_ttl = credential.access_token_max_ttl if credential else 2592000
     issued = await _mint_for_identity(session, codec, identity, ttl, now)
