@@ -37,6 +37,8 @@ class AuthSettings(BaseModel):
     infisical_default_token_ttl: int = 7200
     csp_token_ttl: int = 1800
     ctrlhub_session_ttl: int = 86400
+    # Lifetime of a ctrl-hub service account's OAuth2 access token (POST /oauth2/token).
+    ctrlhub_client_token_ttl: int = Field(default=3600, ge=60)
 
 
 class DatabaseSettings(BaseModel):

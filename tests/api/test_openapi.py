@@ -46,6 +46,7 @@ PUBLIC = {
     ("post", "/api/v1/auth/token/revoke"),
     ("post", "/api/v1/auth/token/renew"),
     ("post", "/csp/gateway/am/api/auth/api-tokens/authorize"),
+    ("post", "/oauth2/token"),
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
@@ -167,8 +168,11 @@ CONDITIONAL_READS = {
     "/csp/gateway/am/api/orgs/{orgId}/groups",
     "/csp/gateway/am/api/orgs/{orgId}/groups/{groupId}",
     "/csp/gateway/am/api/orgs/{orgId}/groups/{groupId}/roles",
+    "/csp/gateway/am/api/orgs/{orgId}/groups/{groupId}/users",
     "/v3/orgs/{org_id}/iam/groups",
     "/v3/orgs/{org_id}/iam/groups/{group_id}",
+    "/v3/orgs/{org_id}/iam/members",
+    "/v3/iam/roles",
     "/v3/roles",
 }
 SAFE_WRITE_PARAMETERS = {("header", "If-Match"), ("header", "Idempotency-Key"), ("query", "dryRun")}

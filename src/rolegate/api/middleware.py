@@ -53,6 +53,8 @@ def _too_large_body(path: str, request_id: str, limit: int) -> bytes:
             "errors": [{"status": "413", "title": "Payload Too Large", "detail": message}],
             "jsonapi": {"version": "1.0"},
         }
+    elif path.startswith("/oauth2/"):  # ctrl-hub's token endpoint speaks OAuth's form
+        body = {"error": "invalid_request", "error_description": message}
     else:
         body = {
             "reqId": request_id,

@@ -82,7 +82,8 @@ CTRLHUB_AUTH: list[Any] = [
         DeclaredBearer(
             scheme_name="CtrlHubBearer",
             description="The same session token as `Authorization: Bearer <token>`"
-            " (`X-Session-Token` wins when both are sent).",
+            " (`X-Session-Token` wins when both are sent), or a service account's access"
+            " token from `POST /oauth2/token` (OAuth2 client credentials).",
             auto_error=False,
         )
     ),

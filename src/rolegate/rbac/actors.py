@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Literal
 
-PrincipalKind = Literal["identity", "user"]
+PrincipalKind = Literal["identity", "user", "service_account"]
 
 
 @dataclass(frozen=True, slots=True)

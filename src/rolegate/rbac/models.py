@@ -329,6 +329,24 @@ class SessionToken(UUIDPrimaryKey, Timestamps, Base):
     expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class ServiceAccount(UUIDPrimaryKey, Timestamps, Base):
+    """A ctrl-hub service account: a machine principal of one org with OAuth2 client
+    credentials. Its authority is ``org_roles`` (fixed catalogue role names), not group
+    membership: ctrl-hub groups hold users only."""
+
+    __tablename__ = "service_accounts"
+    __table_args__ = (UniqueConstraint("org_id", "name"),)
+
+    org_id: Mapped[uuid.UUID] = _fk("organizations.id")
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    client_id: Mapped[str] = mapped_column(String(255), unique=True)
+    # Hashed like Infisical's client secrets (rbac.ctrlhub.service_accounts holds the call).
+    client_secret_hash: Mapped[str] = mapped_column(Text)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
+    org_roles: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default="[]")
+
+
 class AccessToken(Base):
     """Every JWT rolegate mints, by its ``jti``: what makes a token revocable."""
 

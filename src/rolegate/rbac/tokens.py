@@ -63,9 +63,7 @@ class TokenCodec:
         token = jwt.encode(payload, self.secret, algorithm=self.algorithm)
         return IssuedToken(token=token, jti=jti, issued_at=issued, expires_at=expires)
 
-    def verify(
-        self, token: str, *, surface: str, now: dt.datetime | None = None
-    ) -> dict[str, Any]:
+    def verify(self, token: str, *, surface: str, now: dt.datetime | None = None) -> dict[str, Any]:
         """The token's claims (``jti`` and ``sub`` as UUIDs), or AuthenticationError.
 
         ``exp`` is checked against ``now`` (the request's clock, simulated in test mode),

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rolegate.config import Settings, get_settings, resolve_secret_hash_key
 from rolegate.rbac.models import Group, Identity, Organization, Role, User
 from rolegate.rbac.secrets import SecretHasher
-from rolegate.seed import organization, projects
+from rolegate.seed import organization, projects, service_accounts
 from rolegate.seed import schema as s
 from rolegate.seed.reading import SeedError, parse_seed, read_seed_file
 from rolegate.seed.store import SeedStore
@@ -48,6 +48,10 @@ class SeedLoader:
         for i, ident in enumerate(spec.identities):
             identities[ident.name] = await organization.load_identity(
                 store, org, ident, f"{where}.identities[{i}]"
+            )
+        for i, sa in enumerate(spec.service_accounts):
+            await service_accounts.load_service_account(
+                store, org, sa, f"{where}.service_accounts[{i}]"
             )
         custom_roles: dict[str, Role] = {}
         for i, cr in enumerate(spec.custom_roles):

@@ -59,6 +59,22 @@ class SeedIdentity(SeedModel):
     universal_auth: SeedUniversalAuth | None = None
 
 
+class SeedClientCredentials(SeedModel):
+    client_id: str = Field(min_length=1, max_length=255)
+    client_secret: str = Field(min_length=1, max_length=1024)
+
+
+class SeedServiceAccount(SeedModel):
+    """A ctrl-hub service account; it authenticates at ``POST /oauth2/token``."""
+
+    id: uuid.UUID | None = None
+    name: str = Field(min_length=1, max_length=255)
+    description: str = ""
+    enabled: bool = True
+    org_roles: list[str] = Field(default_factory=list)  # fixed catalogue roles only
+    client_credentials: SeedClientCredentials
+
+
 class SeedGroup(SeedModel):
     id: uuid.UUID | None = None
     name: str = Field(min_length=1)
@@ -141,6 +157,7 @@ class SeedOrganization(SeedModel):
     slug: str = Field(min_length=1, pattern=SLUG)
     users: list[SeedUser] = Field(default_factory=list)
     identities: list[SeedIdentity] = Field(default_factory=list)
+    service_accounts: list[SeedServiceAccount] = Field(default_factory=list)
     groups: list[SeedGroup] = Field(default_factory=list)
     service_definitions: list[SeedServiceDefinition] = Field(default_factory=list)
     custom_roles: list[SeedCustomRole] = Field(default_factory=list)

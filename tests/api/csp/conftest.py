@@ -67,7 +67,12 @@ WORLD: dict[str, Any] = {
                 user(MEMBER, "member@acme.test", "member", ["org_member"]),
                 user(GROUP_OWNER, "group-owner@acme.test", "group_owner", ["org_member"]),
                 user(LAPSED_OWNER, "lapsed@acme.test", "lapsed_owner", ["org_member"]),
-                {"id": DEV, "email": "dev@acme.test", "org_roles": ["org_member"]},
+                {
+                    "id": DEV,
+                    "email": "dev@acme.test",
+                    "org_roles": ["org_member"],
+                    "profile": {"personal": {"first_name": "Dana", "last_name": "Dev"}},
+                },
             ],
             "custom_roles": [
                 {"name": "auditor", "permissions": [{"subject": "audit-logs", "action": ["read"]}]},

@@ -37,6 +37,8 @@ async def authorize(
     request: Request,
     session: Session,
     api_token: Annotated[str | None, Form(max_length=4096)] = None,
+    # VMware's own client (pyVMC) sends the API token in the query with an empty form body.
+    api_token_query: Annotated[str | None, Query(alias="api_token", max_length=4096)] = None,
     refresh_token_form: Annotated[
         str | None, Form(alias="refresh_token", max_length=4096, deprecated=True)
     ] = None,
@@ -44,14 +46,15 @@ async def authorize(
         str | None, Query(alias="refresh_token", max_length=4096, deprecated=True)
     ] = None,
 ) -> s.TokenResponse:
-    token = api_token or refresh_token_form or refresh_token_query
+    token = api_token or api_token_query or refresh_token_form or refresh_token_query
     if not token:
         raise InvalidInputError(
             [
                 {
                     "code": "missing",
                     "message": "invalid_request: api_token is required"
-                    " (form field api_token, or the deprecated refresh_token)",
+                    " (form field or query parameter api_token, or the deprecated"
+                    " refresh_token)",
                     "path": ["api_token"],
                 }
             ]

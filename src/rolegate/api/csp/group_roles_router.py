@@ -37,6 +37,29 @@ router = APIRouter(
 
 GROUP_PATH = "/orgs/{orgId}/groups/{groupId}"
 
+# CSP's page indexes are Java ints; past that, PostgreSQL's OFFSET overflows.
+PageStart = Annotated[
+    int, Query(ge=1, le=MAX_PAGE_START, description="1-based index of the first result")
+]
+PageLimit = Annotated[int, Query(ge=1, le=200, description="Results per page")]
+
+
+def _page_links(
+    base: str, page_start: int, page_limit: int, shown: int, total: int
+) -> tuple[str | None, str | None]:
+    """``nextLink`` and ``prevLink`` of a page: paths with the same parameters, or null."""
+    next_link = (
+        f"{base}?pageStart={page_start + page_limit}&pageLimit={page_limit}"
+        if page_start - 1 + shown < total
+        else None
+    )
+    prev_link = (
+        f"{base}?pageStart={max(1, page_start - page_limit)}&pageLimit={page_limit}"
+        if page_start > 1
+        else None
+    )
+    return next_link, prev_link
+
 
 @router.patch(
     GROUP_PATH + "/roles",
@@ -115,29 +138,55 @@ async def list_groups(
     orgId: str,
     actor: CurrentActor,
     session: Session,
-    pageStart: Annotated[
-        # CSP's page indexes are Java ints; past that, PostgreSQL's OFFSET overflows.
-        int, Query(ge=1, le=MAX_PAGE_START, description="1-based index of the first result")
-    ] = 1,
-    pageLimit: Annotated[int, Query(ge=1, le=200, description="Results per page")] = 20,
+    pageStart: PageStart = 1,
+    pageLimit: PageLimit = 20,
 ) -> s.GroupsPage:
     page = await csp_groups.list_groups(
         session, actor, org_id=orgId, offset=pageStart - 1, limit=pageLimit, now=current_time()
     )
-    base = f"{PREFIX}/orgs/{orgId}/groups"
-    shown_until = pageStart - 1 + len(page.groups)
-    next_link = (
-        f"{base}?pageStart={pageStart + pageLimit}&pageLimit={pageLimit}"
-        if shown_until < page.total
-        else None
-    )
-    prev_link = (
-        f"{base}?pageStart={max(1, pageStart - pageLimit)}&pageLimit={pageLimit}"
-        if pageStart > 1
-        else None
+    next_link, prev_link = _page_links(
+        f"{PREFIX}/orgs/{orgId}/groups", pageStart, pageLimit, len(page.groups), page.total
     )
     return s.GroupsPage(
         results=[mapping.group_summary(row, page.org) for row in page.groups],
+        totalResults=page.total,
+        nextLink=next_link,
+        prevLink=prev_link,
+    )
+
+
+@router.get(
+    GROUP_PATH + "/users",
+    summary="List the users of a group (paged; Organization Owner or Administrator)",
+    dependencies=[READ_ETAG],
+    responses=READ_ETAG_RESPONSES,
+)
+async def list_group_users(
+    orgId: str,
+    groupId: str,
+    actor: CurrentActor,
+    session: Session,
+    pageStart: PageStart = 1,
+    pageLimit: PageLimit = 20,
+) -> s.GroupUsersPage:
+    page = await csp_groups.list_group_members(
+        session,
+        actor,
+        org_id=orgId,
+        group_id=groupId,
+        offset=pageStart - 1,
+        limit=pageLimit,
+        now=current_time(),
+    )
+    next_link, prev_link = _page_links(
+        f"{PREFIX}/orgs/{orgId}/groups/{groupId}/users",
+        pageStart,
+        pageLimit,
+        len(page.members),
+        page.total,
+    )
+    return s.GroupUsersPage(
+        results=[mapping.group_user(user) for user in page.members],
         totalResults=page.total,
         nextLink=next_link,
         prevLink=prev_link,

@@ -9,7 +9,7 @@ from rolegate.rbac.catalogue import ORG_ROLES
 from rolegate.rbac.csp import group_roles as core
 from rolegate.rbac.csp import groups as csp_groups
 from rolegate.rbac.csp.views import GroupRow
-from rolegate.rbac.models import Organization
+from rolegate.rbac.models import Organization, User
 
 
 def _epoch(value: dt.datetime | None) -> int | None:
@@ -147,4 +147,22 @@ def group(view: csp_groups.GroupView) -> s.GroupResponse:
             "organizationRoles": roles.organizationRoles,
             "serviceRoles": roles.serviceRoles,
         }
+    )
+
+
+def _personal(user: User, key: str) -> str | None:
+    personal = (user.profile or {}).get("personal")
+    value = personal.get(key) if isinstance(personal, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
+def group_user(user: User) -> s.GroupUser:
+    return s.GroupUser(
+        userId=user.id,
+        username=user.email,
+        email=user.email,
+        firstName=_personal(user, "first_name"),
+        lastName=_personal(user, "last_name"),
+        domain=user.email.rpartition("@")[2],
+        acct=user.email,
     )

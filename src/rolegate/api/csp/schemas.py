@@ -128,6 +128,25 @@ class GroupsPage(CspModel):
     prevLink: str | None
 
 
+class GroupUser(CspModel):
+    """A member of a group, as CSP lists one (``GET …/groups/{groupId}/users``)."""
+
+    userId: uuid.UUID
+    username: str = Field(description="The e-mail: rolegate users sign in by e-mail")
+    email: str
+    firstName: str | None = Field(description="profile.personal.first_name, null when unset")
+    lastName: str | None = Field(description="profile.personal.last_name, null when unset")
+    domain: str = Field(description="The e-mail's domain")
+    acct: str = Field(description="The e-mail, as in the access token's acct claim")
+
+
+class GroupUsersPage(CspModel):
+    results: list[GroupUser]
+    totalResults: int
+    nextLink: str | None
+    prevLink: str | None
+
+
 class TokenResponse(BaseModel):
     access_token: str
     token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret

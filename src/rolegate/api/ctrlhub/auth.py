@@ -1,12 +1,14 @@
 """ctrl-hub route class (content negotiation, 401 before the body) and the current actor.
 
 A session token comes in ``X-Session-Token`` (the docs) or ``Authorization: Bearer``
-(what HTTP clients default to); ``X-Session-Token`` wins when both are sent.
+(what HTTP clients default to); ``X-Session-Token`` wins when both are sent. A service
+account's OAuth2 access token (a JWT from ``POST /oauth2/token``) comes the same way, as
+the SDK sends it: ``Authorization: Bearer``.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 
@@ -16,8 +18,10 @@ from rolegate.api.ctrlhub.errors import ERRORS, single
 from rolegate.api.deps import current_time, path_uuid, required
 from rolegate.api.routing import SurfaceRoute, request_session
 from rolegate.rbac.actors import Actor
+from rolegate.rbac.ctrlhub import service_accounts
 from rolegate.rbac.ctrlhub import sessions as session_tokens
 from rolegate.rbac.ctrlhub.access import ActorInOrg
+from rolegate.rbac.tokens import TokenCodec
 
 BODY_METHODS = frozenset({"POST", "PATCH", "PUT"})
 # Marks the catch-all route: it answers 404/405 and needs neither a token nor a body.
@@ -53,9 +57,21 @@ class CtrlHubRoute(SurfaceRoute):
         return None
 
 
+def _client_claims(request: Request, token: str) -> dict[str, Any] | None:
+    codec: TokenCodec = request.app.state.tokens
+    return service_accounts.verify(codec, token)
+
+
 async def current_actor(request: Request) -> Actor:
     token = required(session_token(request), MISSING_TOKEN)
-    return await session_tokens.authenticate(request_session(request), token, current_time())
+    now = current_time()
+    claims = _client_claims(request, token)
+    if claims is not None:
+        found = await service_accounts.authenticate_in_org(
+            request_session(request), claims, None, now
+        )
+        return found.actor
+    return await session_tokens.authenticate(request_session(request), token, now)
 
 
 async def current_actor_in_org(request: Request) -> ActorInOrg:
@@ -63,9 +79,13 @@ async def current_actor_in_org(request: Request) -> ActorInOrg:
     (a malformed id loads no access: :func:`~rolegate.api.deps.path_uuid`)."""
     token = required(session_token(request), MISSING_TOKEN)
     org_id = path_uuid(request, "org_id")
-    return await session_tokens.authenticate_in_org(
-        request_session(request), token, org_id, current_time()
-    )
+    now = current_time()
+    claims = _client_claims(request, token)
+    if claims is not None:
+        return await service_accounts.authenticate_in_org(
+            request_session(request), claims, org_id, now
+        )
+    return await session_tokens.authenticate_in_org(request_session(request), token, org_id, now)
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]

@@ -13,7 +13,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from rolegate.api.ctrlhub import schemas as s
-from rolegate.rbac.ctrlhub.views import BindingView, CatalogueRole, GroupView, MemberView
+from rolegate.rbac.ctrlhub.views import (
+    BindingView,
+    CatalogueRole,
+    GroupView,
+    MembersPage,
+    MemberView,
+)
 from rolegate.rbac.permissions.conditions import UNCONDITIONAL
 
 
@@ -93,6 +99,29 @@ def group_list_document(views: Sequence[GroupView]) -> s.GroupListDocument:
 def members_document(view: GroupView) -> s.MembersDocument:
     data = [identifier("users", m.user.id) for m in view.members]
     return s.MembersDocument(data=data, included=included_users(data, view.members))
+
+
+def _page_link(path: str, offset: int, limit: int) -> str:
+    return f"{path}?limit={limit}&offset={offset}"
+
+
+def org_members_document(page: MembersPage, path: str) -> s.OrgMembersDocument:
+    """The org's users as primary data (nothing to include: they link no other resource
+    that rolegate serves), paged with the SDK's ``limit``/``offset``."""
+    shown_until = page.offset + len(page.members)
+    return s.OrgMembersDocument(
+        data=[user_resource(m) for m in page.members],
+        meta=s.PageMeta(
+            pagination=s.Pagination(offset=page.offset, limit=page.limit, total=page.total)
+        ),
+        links=s.PageLinks(
+            self=_page_link(path, page.offset, page.limit),
+            next=_page_link(path, shown_until, page.limit) if shown_until < page.total else None,
+            prev=_page_link(path, max(0, page.offset - page.limit), page.limit)
+            if page.offset > 0
+            else None,
+        ),
+    )
 
 
 def roles_document(roles: Sequence[CatalogueRole]) -> s.RolesDocument:

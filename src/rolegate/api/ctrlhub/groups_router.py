@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -180,9 +180,47 @@ async def replace_members(
     return documents.members_document(view)
 
 
+MEMBERS = "/v3/orgs/{org_id}/iam/members"
+MAX_MEMBERS_PAGE = 100
+
+
+@router.get(
+    MEMBERS,
+    summary="List an organisation's members (users, paged)",
+    dependencies=[READ_ETAG],
+    responses=READ_ETAG_RESPONSES,
+)
+async def list_org_members(
+    org_id: uuid.UUID,
+    auth: CurrentActorInOrg,
+    session: Session,
+    # The SDK's RequestOptions: limit and offset (its sort/filter/include are not served).
+    limit: Annotated[int, Query(ge=1, le=MAX_MEMBERS_PAGE)] = 20,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+) -> s.OrgMembersDocument:
+    page = await role_groups.list_org_members(
+        session,
+        auth.actor,
+        org_id=org_id,
+        offset=offset,
+        limit=limit,
+        now=current_time(),
+        access=auth.access,
+    )
+    return documents.org_members_document(page, f"/v3/orgs/{org_id}/iam/members")
+
+
+# /v3/iam/roles is where the SDK reads the catalogue (RolesService); /v3/roles, the path
+# rolegate served first, stays as an alias.
+@router.get(
+    "/v3/iam/roles",
+    summary="List the role catalogue of the caller's organisation",
+    dependencies=[READ_ETAG],
+    responses=READ_ETAG_RESPONSES,
+)
 @router.get(
     "/v3/roles",
-    summary="List the role catalogue of the caller's organisation",
+    summary="List the role catalogue of the caller's organisation (alias of /v3/iam/roles)",
     dependencies=[READ_ETAG],
     responses=READ_ETAG_RESPONSES,
 )

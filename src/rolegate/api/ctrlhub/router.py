@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from rolegate.api.ctrlhub import explain_router, groups_router
+from rolegate.api.ctrlhub import explain_router, groups_router, oauth_router
 
 router = APIRouter()
-for part in (explain_router, groups_router):
+# /oauth2/token is outside /v3, so where it sits against the catch-all does not matter.
+for part in (explain_router, groups_router, oauth_router):
     router.include_router(part.router)

@@ -190,6 +190,29 @@ class MembersDocument(CtrlHubModel):
     jsonapi: JsonApiObject = JsonApiObject()
 
 
+class Pagination(CtrlHubModel):
+    offset: int
+    limit: int
+    total: int
+
+
+class PageMeta(CtrlHubModel):
+    pagination: Pagination
+
+
+class PageLinks(CtrlHubModel):
+    self: str
+    next: str | None
+    prev: str | None
+
+
+class OrgMembersDocument(CtrlHubModel):
+    data: list[UserResource]
+    meta: PageMeta
+    links: PageLinks
+    jsonapi: JsonApiObject = JsonApiObject()
+
+
 class RoleAttributes(CtrlHubModel):
     name: str
     description: str

@@ -1,4 +1,4 @@
-"""CSP groups of an org: read one, list them (paged), create one."""
+"""CSP groups of an org: read one, list them and their members (paged), create one."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from rolegate.rbac.csp.access import GROUP_NOT_FOUND, OWNER_ONLY, authorize, par
 from rolegate.rbac.csp.group_roles import GroupRolesView, active_view
 from rolegate.rbac.csp.views import GroupRow
 from rolegate.rbac.errors import ConflictError, GroupNotFoundError
-from rolegate.rbac.models import Group, Organization
+from rolegate.rbac.models import Group, Organization, User
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +57,35 @@ async def list_groups(
     org = await authorize(session, actor, parse_id(org_id), IAM_ADMIN_ROLES, "list the groups", now)
     rows, total = await repo.list_groups(session, org.id, offset=offset, limit=limit)
     return GroupPage(groups=rows, total=total, org=org)
+
+
+@dataclass(frozen=True, slots=True)
+class MemberPage:
+    members: list[User]
+    total: int
+    org: Organization
+
+
+async def list_group_members(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    org_id: str,
+    group_id: str,
+    offset: int,
+    limit: int,
+    now: dt.datetime,
+) -> MemberPage:
+    """``GET …/groups/{groupId}/users``: who reads the groups list may read their members."""
+    org = await authorize(
+        session, actor, parse_id(org_id), IAM_ADMIN_ROLES, "list the users of a group", now
+    )
+    group_uuid = parse_id(group_id)
+    found = await repo.get_group_row(session, group_uuid, org.id) if group_uuid else None
+    if found is None:
+        raise GroupNotFoundError(GROUP_NOT_FOUND)
+    members, total = await repo.group_members(session, found.group.id, offset=offset, limit=limit)
+    return MemberPage(members=members, total=total, org=org)
 
 
 def slugify(name: str) -> str:

@@ -104,6 +104,26 @@ async def insert_group(
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+async def group_members(
+    session: AsyncSession, group_id: uuid.UUID, *, offset: int, limit: int
+) -> tuple[list[User], int]:
+    """One page of a group's members, ordered by e-mail, and how many it has in all."""
+    total = (
+        await session.execute(
+            select(func.count()).select_from(GroupMember).where(GroupMember.group_id == group_id)
+        )
+    ).scalar_one()
+    stmt = (
+        select(User)
+        .join(GroupMember, GroupMember.user_id == User.id)
+        .where(GroupMember.group_id == group_id)
+        .order_by(func.lower(User.email), User.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return list((await session.execute(stmt)).scalars()), int(total)
+
+
 # --- users and their authority ---------------------------------------------------------
 
 

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, insert, literal, select, update
+from sqlalchemy import delete, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -165,6 +165,23 @@ async def users_of_org(
         return {}
     stmt = select(User).where(User.org_id == org_id, User.id.in_(list(user_ids)))
     return {user.id: user for user in (await session.execute(stmt)).scalars()}
+
+
+async def org_users_page(
+    session: AsyncSession, org_id: uuid.UUID, *, offset: int, limit: int
+) -> tuple[list[User], int]:
+    """One page of the org's users, by e-mail, and how many it has in all."""
+    total = (
+        await session.execute(select(func.count()).select_from(User).where(User.org_id == org_id))
+    ).scalar_one()
+    stmt = (
+        select(User)
+        .where(User.org_id == org_id)
+        .order_by(User.email, User.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return list((await session.execute(stmt)).scalars()), int(total)
 
 
 async def replace_members(

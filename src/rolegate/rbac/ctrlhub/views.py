@@ -67,6 +67,16 @@ class GroupView:
 
 
 @dataclass(frozen=True, slots=True)
+class MembersPage:
+    """One page of an organisation's members (``GET /v3/orgs/{org_id}/iam/members``)."""
+
+    members: list[MemberView]
+    total: int
+    offset: int
+    limit: int
+
+
+@dataclass(frozen=True, slots=True)
 class CatalogueRole:
     id: str  # the name for a fixed role, the UUID for a custom role
     name: str
