@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install serve test lint typecheck migrations-check bench bench-smoke outage clean
+.PHONY: help install serve test lint typecheck migrations-check bench bench-smoke outage \
+	bench-pgbouncer pgbouncer-path failover clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -36,6 +37,12 @@ bench: $(STAMP) ## Benchmark every PATCH against pgbench (see bench/README.md)
 
 outage: $(STAMP) ## Kill PostgreSQL under PATCH load and count (see docs/reliability.md)
 	$(BIN)/python -m bench.outage
+
+bench-pgbouncer: $(STAMP) ## Endpoint A direct vs ROLEGATE_DB__PGBOUNCER vs through PgBouncer
+	$(BIN)/python bench/pgbouncer.py
+
+pgbouncer-path: $(STAMP) ## migrate, seed, serve and tests/api through PgBouncer (CI step)
+	bash .ci/pgbouncer-path.sh
 
 bench-smoke: $(STAMP) ## The benchmark in 5-second points, to prove it runs (CI)
 	$(BIN)/python bench/run.py --smoke
