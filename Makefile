@@ -44,6 +44,9 @@ bench-pgbouncer: $(STAMP) ## Endpoint A direct vs ROLEGATE_DB__PGBOUNCER vs thro
 pgbouncer-path: $(STAMP) ## migrate, seed, serve and tests/api through PgBouncer (CI step)
 	bash .ci/pgbouncer-path.sh
 
+failover: $(STAMP) ## Kill the primary under PATCH load, promote its sync standby, count (docs/scaling.md)
+	$(BIN)/python bench/failover.py
+
 bench-smoke: $(STAMP) ## The benchmark in 5-second points, to prove it runs (CI)
 	$(BIN)/python bench/run.py --smoke
 

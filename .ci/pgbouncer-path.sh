@@ -102,5 +102,10 @@ kill "$SERVER_PID" && wait "$SERVER_PID" 2>/dev/null || true
 SERVER_PID=""
 
 echo "tests through PgBouncer (transaction pooling)"
+# Left out: test_reconnect kills the backend of the app's one pooled connection by its
+# pid. Behind PgBouncer a client connection owns no backend (the pid belongs to whichever
+# server connection ran that transaction, possibly the test's own next one), and a dead
+# server connection is PgBouncer's to replace, which the client never sees.
 ROLEGATE_TEST_DATABASE_URL="postgresql://rolegate:ci-password@127.0.0.1:$BOUNCER_PORT/postgres" \
-  .venv/bin/pytest -n 2 -q -p no:cacheprovider tests/api "$@"
+  .venv/bin/pytest -n 2 -q -p no:cacheprovider tests/api \
+  --deselect tests/api/test_reconnect.py "$@"
