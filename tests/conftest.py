@@ -27,7 +27,7 @@ from rolegate import migrations
 from rolegate.config import Settings
 from rolegate.db import Base, create_engine, to_asyncpg_url
 from rolegate.main import create_app, token_codec
-from rolegate.rbac import auth_service
+from rolegate.rbac.infisical import universal_auth as auth_service
 from rolegate.seed.loader import load_seed, parse_seed
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -124,8 +124,8 @@ def token_infisical(
     runtime = Runtime(settings)
     run(runtime.migrate())
     from rolegate.main import token_codec  # the whole API: only the token commands need it
-    from rolegate.rbac import auth_service
     from rolegate.rbac.errors import IdentityNotFoundError
+    from rolegate.rbac.infisical import universal_auth as auth_service
 
     codec = token_codec(settings)
     try:
@@ -167,7 +167,7 @@ def token_ctrlhub(
         except InvalidDurationError as exc:
             typer.echo(f"--ttl: {exc}", err=True)
             raise typer.Exit(code=2) from exc
-    from rolegate.rbac import session_tokens
+    from rolegate.rbac.ctrlhub import sessions as session_tokens
     from rolegate.rbac.errors import NotFoundError
 
     runtime = Runtime(settings)
@@ -198,7 +198,7 @@ def token_csp(
     runtime = Runtime(settings)
     run(runtime.migrate())
     from rolegate.main import token_codec  # the whole API: only the token commands need it
-    from rolegate.rbac import csp_auth
+    from rolegate.rbac.csp import auth as csp_auth
 
     codec = token_codec(settings)
     try:

@@ -14,8 +14,8 @@ from rolegate.rbac.errors import InvalidInputError, RbacError
 from rolegate.runtime import Runtime, run
 
 if TYPE_CHECKING:
-    from rolegate.rbac import explain as ex
-    from rolegate.rbac.permissions import Rule
+    from rolegate.rbac.explain import project as ex
+    from rolegate.rbac.permissions.rules import Rule
 
 # The API's mapping (FastAPI, pydantic models) and the explain service are imported when
 # the command runs: ``rolegate serve`` imports this module too, and its start is timed.
@@ -24,7 +24,7 @@ HEADERS = ("RULE", "SOURCE", "WINDOW", "ACTIVE", "OVERRIDDEN")
 
 
 def describe_rule(rule: Rule) -> str:
-    from rolegate.rbac.permissions import unpack
+    from rolegate.rbac.permissions.rules import unpack
 
     text = f"{'deny' if rule.inverted else 'allow'} {','.join(rule.actions)} {rule.subject}"
     conditions = unpack(rule).get("conditions")
@@ -102,7 +102,7 @@ def explain_command(
 ) -> None:
     """Explain a principal's rules in a project: source, window, active, overridden."""
     from rolegate.api.infisical import explain_mapping
-    from rolegate.rbac import explain as ex
+    from rolegate.rbac.explain import project as ex
 
     options: tuple[tuple[ex.PrincipalKind, str | None], ...] = (
         ("identity", identity),

@@ -1,10 +1,9 @@
 """Prebuilt Core statements run straight on the session's asyncpg connection.
 
-Why: on the hot path SQLAlchemy's execution layer costs more than the database. Measured
-on this machine (bench/README.md, "What paid off"): ``session.execute`` of endpoint A's
-lock query takes ~330 µs of which ~250 µs are Python (cache-key lookup, execution
-context, two greenlet switches, result processing); asyncpg's ``fetch`` of the same
-prepared statement takes ~85 µs. A PATCH runs four such statements.
+Why: on the hot path SQLAlchemy's execution layer costs more than the database: most of
+a ``session.execute`` is Python (cache-key lookup, execution context, two greenlet
+switches, result processing), where asyncpg's ``fetch`` of the same prepared statement
+is a fraction of it (bench/README.md, "What paid off", has the figures).
 
 What stays SQLAlchemy's, so nothing else changes:
 
@@ -130,7 +129,7 @@ _HELD = "rolegate.db_direct.held"
 async def _held_connection(session: AsyncSession) -> _HeldConnection:
     """The session transaction's connection, looked up once per transaction.
 
-    Asking the session for it costs a greenlet round trip (~20 µs) per statement; a
+    Asking the session for it costs a greenlet round trip per statement; a
     session transaction keeps one connection for its whole life, so it is remembered in
     ``session.info`` next to the transaction it belongs to. The first lookup checks the
     connection out in one greenlet round trip, not the two of ``session.connection()``
@@ -160,7 +159,7 @@ async def commit(session: AsyncSession) -> None:
     A request that ran only Core statements (every hot path) on a connection its session
     checked out leaves the session without ORM state; its transaction is then committed
     on the driver: one COMMIT, without ``session.commit()``'s greenlet round trip and
-    flush bookkeeping (~80 µs; bench/README.md, lesson 14). The session's own close then
+    flush bookkeeping (bench/README.md, lesson 14). The session's own close then
     finds the driver transaction gone and has nothing to roll back. With ORM objects
     loaded or pending, the session commits as usual: it must flush them, and its
     rollback on close would expire them.

@@ -13,21 +13,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from rolegate import __version__, outbox_worker
 from rolegate.api import metrics, ops
 from rolegate.api.csp import errors as csp_errors
-from rolegate.api.csp.auth_router import router as csp_auth_router
-from rolegate.api.csp.explain_router import router as csp_explain_router
 from rolegate.api.csp.router import router as csp_router
 from rolegate.api.ctrlhub import errors as ctrlhub_errors
-from rolegate.api.ctrlhub.explain_router import router as ctrlhub_explain_router
 from rolegate.api.ctrlhub.router import router as ctrlhub_router
 from rolegate.api.infisical import errors as infisical_errors
-from rolegate.api.infisical.audit_logs import router as infisical_audit_router
-from rolegate.api.infisical.auth_router import router as infisical_auth_router
-from rolegate.api.infisical.explain_router import router as infisical_explain_router
-from rolegate.api.infisical.privileges_router import router as infisical_privileges_router
 from rolegate.api.infisical.router import router as infisical_router
-from rolegate.api.infisical.templates_router import router as infisical_templates_router
 from rolegate.api.middleware import RequestContextMiddleware
-from rolegate.api.routing import SurfaceErrors
+from rolegate.api.surface_errors import SurfaceErrors
 from rolegate.config import Settings, get_settings, resolve_jwt_secret
 from rolegate.context import request_id_var
 from rolegate.db import create_engine, create_sessionmaker
@@ -90,18 +82,8 @@ def create_app(
     # route class: answer it in the envelope of the surface the path belongs to.
     app.add_exception_handler(StarletteHTTPException, _unrouted_error)
     app.include_router(ops.router)
-    app.include_router(infisical_auth_router)
-    app.include_router(infisical_router)
-    # Before ctrlhub_router: its catch-all /v3/{rest:path} answers whatever is mounted after it.
-    app.include_router(ctrlhub_explain_router)
-    app.include_router(ctrlhub_router)
-    app.include_router(csp_auth_router)
-    app.include_router(csp_router)
-    app.include_router(infisical_explain_router)
-    app.include_router(infisical_privileges_router)
-    app.include_router(infisical_templates_router)
-    app.include_router(infisical_audit_router)
-    app.include_router(csp_explain_router)
+    for surface in (infisical_router, csp_router, ctrlhub_router):
+        app.include_router(surface)
     return app
 
 

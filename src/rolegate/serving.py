@@ -87,7 +87,7 @@ class _Application(BaseApplication):  # type: ignore[misc]
         app = app_from_env()
         # Everything alive now (modules, routes, schemas) lives as long as the worker.
         # Frozen, the cyclic GC stops traversing it: a full collection had to walk it all
-        # and took ~100 ms, every few seconds under load (the p99).
+        # and was the p99 under load (bench/README.md, lesson 13).
         gc.freeze()
         return app
 

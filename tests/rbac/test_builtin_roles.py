@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from rolegate.rbac.builtin_roles import (
+from rolegate.rbac.permissions.boundary import covers
+from rolegate.rbac.permissions.builtin_roles import (
     BUILTIN_PROJECT_ROLES,
     ORG_ROLE_RULES,
     org_role_for_csp_roles,
 )
-from rolegate.rbac.permission_schema import ORG_SUBJECTS, PROJECT_SUBJECTS, SUBJECTS
-from rolegate.rbac.permissions import Ability, covers, parse_rules, rules_to_json
+from rolegate.rbac.permissions.rules import Ability, parse_rules, rules_to_json
+from rolegate.rbac.permissions.schema import ORG_SUBJECTS, PROJECT_SUBJECTS, SUBJECTS
 
 
 def test_roles_are_listed_in_infisical_order_with_display_names() -> None:

@@ -1,4 +1,4 @@
-"""What a ctrl-hub binding condition matches (rolegate.rbac.conditions, pure)."""
+"""What a ctrl-hub binding condition matches (rolegate.rbac.permissions.conditions, pure)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from rolegate.rbac.conditions import (
+from rolegate.rbac.permissions.conditions import (
     PrincipalFacts,
     condition_issues,
     condition_matches,

@@ -8,13 +8,13 @@ import uuid
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rolegate.rbac import explain as ex
 from rolegate.rbac import repository
 from rolegate.rbac.actors import Actor
 from rolegate.rbac.errors import PermissionDeniedError, ProjectNotFoundError
 from rolegate.rbac.evaluation import project_rules
+from rolegate.rbac.explain import project as ex
 from rolegate.rbac.models import Project
-from rolegate.rbac.permissions import Ability, Rule
+from rolegate.rbac.permissions.rules import Ability, Rule
 from tests.conftest import seed_into
 from tests.rbac.explain_world import (
     ADMIN,

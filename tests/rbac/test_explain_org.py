@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rolegate.rbac import explain as ex
-from rolegate.rbac import explain_org
+from rolegate.rbac.explain import org as explain_org
+from rolegate.rbac.explain import project as ex
 from rolegate.rbac.models import Role, RoleAssignment
 from tests.conftest import seed_into
 

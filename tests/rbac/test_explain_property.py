@@ -32,9 +32,10 @@ from typing import Any
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-from rolegate.rbac.explain import decide
-from rolegate.rbac.permission_schema import EQ, GLOB, IN, NE, SUBJECTS
-from rolegate.rbac.permissions import Ability, Rule, missing_permissions
+from rolegate.rbac.explain.project import decide
+from rolegate.rbac.permissions.boundary import missing_permissions
+from rolegate.rbac.permissions.rules import Ability, Rule
+from rolegate.rbac.permissions.schema import EQ, GLOB, IN, NE, SUBJECTS
 
 # A few subjects: two with conditions (one with a list-valued key), two without.
 SUBJECT_NAMES = ("secrets", "identity", "groups", "tags")

@@ -9,10 +9,12 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rolegate.rbac import org_grants, role_group_update
+from rolegate.rbac import org_grants
 from rolegate.rbac.actors import Actor
+from rolegate.rbac.ctrlhub import access as ctrlhub_access
+from rolegate.rbac.ctrlhub import group_update as role_group_update
+from rolegate.rbac.ctrlhub.views import BindingSpec, GroupPatch
 from rolegate.rbac.models import RoleAssignment, User
-from rolegate.rbac.role_group_views import BindingSpec, GroupPatch
 from tests.api.ctrlhub.conftest import DEV, ENGINEERING, LONER, MEMBER, ORG, OWNER, WORLD
 from tests.conftest import seed_into
 
@@ -40,7 +42,7 @@ async def bind(session: AsyncSession, *specs: BindingSpec) -> list[uuid.UUID]:
 
 
 async def applying(session: AsyncSession, user: str, now: dt.datetime = NOW) -> list[str]:
-    rows = await org_grants.applicable_bindings(
+    rows = await ctrlhub_access.applicable_bindings(
         session, uuid.UUID(ENGINEERING), uuid.UUID(user), now
     )
     return [role.name if role else ra.role_key for ra, role in rows]

@@ -9,21 +9,20 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rolegate.rbac.permission_schema import PROJECT_SUBJECTS, SUBJECTS, ordered_actions
-from rolegate.rbac.permissions import (
+from rolegate.rbac.permissions.boundary import covers, missing_permissions
+from rolegate.rbac.permissions.rules import (
     Ability,
     Rule,
     RuleSetValidationError,
-    covers,
     expand_privilege_permission,
     glob_matches,
-    missing_permissions,
     pack,
     parse_rules,
     rules_from_json,
     rules_to_json,
     unpack,
 )
+from rolegate.rbac.permissions.schema import PROJECT_SUBJECTS, SUBJECTS, ordered_actions
 
 
 def rules(*raw: Any) -> list[Rule]:

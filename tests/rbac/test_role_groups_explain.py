@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from rolegate.rbac.conditions import PrincipalFacts, condition_matches, rule_matches
-from rolegate.rbac.role_groups_explain import condition_reason
+from rolegate.rbac.ctrlhub.explain import condition_reason
+from rolegate.rbac.permissions.conditions import PrincipalFacts, condition_matches, rule_matches
 
 DANA = PrincipalFacts(id="u1", email="dana@acme.test", attributes={"department": "payments"})
 

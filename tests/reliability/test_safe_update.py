@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rolegate.api import safe_update
 from rolegate.config import Settings
+from rolegate.rbac import guards
 from rolegate.rbac.models import IdempotencyKey
 from tests.api.infisical.conftest import ADMIN, WORLD
 from tests.conftest import bearer, infisical_token, seed_into
@@ -303,7 +303,7 @@ async def test_expired_idempotency_keys_are_deleted_now_and_then(
     assert (await client.patch(URL, json=VIEWER_BODY, headers=headers)).status_code == 200
     await expire_idempotency_key(session, "stale")
     # The next claim is the one that prunes.
-    monkeypatch.setattr(safe_update, "_claims", itertools.count(safe_update._FORGET_EXPIRED_EVERY))
+    monkeypatch.setattr(guards, "_claims", itertools.count(guards._PRUNE_EVERY))
 
     fresh = {**bearer(tokens.admin), "Idempotency-Key": "fresh"}
     assert (await client.patch(URL, json=ADMIN_BODY, headers=fresh)).status_code == 200

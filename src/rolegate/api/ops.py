@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from rolegate import migrations
 from rolegate.api import metrics as m
-from rolegate.rbac import guards_repository
+from rolegate.rbac import guards
 
 router = APIRouter(tags=["Operations"])
 log = logging.getLogger("rolegate.api")
@@ -68,7 +68,7 @@ async def metrics(request: Request) -> Response:
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     try:
         async with sessionmaker() as session:
-            m.OUTBOX_BACKLOG.set(await guards_repository.outbox_backlog(session))
+            m.OUTBOX_BACKLOG.set(await guards.outbox_backlog(session))
     except Exception:
         # A scrape during an outage still reports everything else (and the stale backlog).
         log.warning("outbox backlog unavailable for this scrape", exc_info=True)

@@ -9,7 +9,6 @@ rendered in the surface's envelope by the route class.
 
 from __future__ import annotations
 
-import itertools
 import math
 import time
 
@@ -20,11 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from rolegate.api.credentials import client_key
 from rolegate.api.metrics import RATE_LIMITED
 from rolegate.config import RateLimitSettings
-from rolegate.rbac import guards_repository
-
-# Old windows are deleted now and then, not on every request.
-_PRUNE_EVERY = 1000
-_calls = itertools.count(1)
+from rolegate.rbac import guards
 
 
 async def enforce(request: Request, settings: RateLimitSettings) -> None:
@@ -35,9 +30,7 @@ async def enforce(request: Request, settings: RateLimitSettings) -> None:
     window_start = int(now // window) * window
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     async with sessionmaker() as session:
-        count = await guards_repository.count_request(session, client_key(request), window_start)
-        if next(_calls) % _PRUNE_EVERY == 0:
-            await guards_repository.forget_windows_before(session, window_start - window)
+        count = await guards.count_in_window(session, client_key(request), window_start, window)
         await session.commit()
     if count > settings.requests:
         RATE_LIMITED.inc()

@@ -14,7 +14,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar
 
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from rolegate import db_direct
 from rolegate.api import jsonlimits, ratelimit
 from rolegate.api.metrics import TRANSACTION_RETRIES
+from rolegate.api.surface_errors import SurfaceErrors
 from rolegate.config import Settings
 from rolegate.context import request_id_var
 from rolegate.rbac.errors import RbacError
@@ -39,18 +40,6 @@ RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 # request is at fault (any string field, query parameter or form field may carry it), so
 # it is a 400 in the surface's envelope, not a 500.
 UNSTORABLE_TEXT_SQLSTATES = frozenset({"22021", "22P05"})
-
-
-class SurfaceErrors(Protocol):
-    """How one vendor dialect renders failures."""
-
-    request_id_header: str
-
-    def domain(self, request: Request, exc: RbacError) -> Response: ...
-    def validation(self, request: Request, exc: RequestValidationError) -> Response: ...
-    def http(self, request: Request, exc: StarletteHTTPException) -> Response: ...
-    def unavailable(self, request: Request) -> Response: ...
-    def unexpected(self, request: Request) -> Response: ...
 
 
 def sqlstate(error: BaseException) -> str | None:
@@ -90,7 +79,7 @@ async def get_session(request: Request) -> AsyncSession:
     """``request_session`` as a dependency: ``Depends(get_session)``.
 
     ``async`` on purpose: FastAPI runs a plain ``def`` dependency in a worker thread, a
-    thread hand-off per request (~10% of a worker's CPU under load) for a field read.
+    thread hand-off per request for a field read (bench/README.md has the cost).
     """
     return request_session(request)
 

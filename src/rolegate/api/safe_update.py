@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -33,10 +32,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rolegate.api.credentials import client_key
+from rolegate.api.deps import current_time
 from rolegate.api.metrics import IDEMPOTENT_REPLAYS
 from rolegate.api.routing import AttemptState, IdempotentReplayError, attempt_state, request_session
 from rolegate.config import Settings
-from rolegate.rbac import guards_repository
+from rolegate.rbac import guards
 
 View = TypeVar("View")
 
@@ -150,12 +150,6 @@ class WriteOptions:
             self.state.headers["ETag"] = etag_for(document)
 
 
-# Expired keys are taken over in place when reused; the rest are deleted now and then,
-# in a claiming request's transaction (the index on expires_at keeps that short).
-_FORGET_EXPIRED_EVERY = 1000
-_claims = itertools.count(1)
-
-
 def _body_hash(method: str, path: str, body: bytes) -> bytes:
     try:
         # Same JSON document, same request: whitespace and key order do not matter.
@@ -168,9 +162,9 @@ def _body_hash(method: str, path: str, body: bytes) -> bytes:
 async def _claim_or_replay(request: Request, session: AsyncSession, key: str) -> None:
     settings: Settings = request.app.state.settings
     principal = client_key(request)[:64]
-    now = dt.datetime.now(dt.UTC)
+    now = current_time()
     body_hash = _body_hash(request.method, request.url.path, await request.body())
-    claimed = await guards_repository.claim_idempotency_key(
+    claimed = await guards.claim_idempotency_key(
         session,
         key=key,
         principal=principal,
@@ -178,11 +172,9 @@ async def _claim_or_replay(request: Request, session: AsyncSession, key: str) ->
         path=request.url.path,
         body_hash=body_hash,
         now=now,
-        expires_at=now + dt.timedelta(seconds=settings.safe_update.idempotency_ttl_seconds),
+        ttl=dt.timedelta(seconds=settings.safe_update.idempotency_ttl_seconds),
     )
     if claimed:
-        if next(_claims) % _FORGET_EXPIRED_EVERY == 0:
-            await guards_repository.forget_expired_keys(session, now)
 
         async def store(session: AsyncSession, response: Response) -> None:
             # An empty body (CSP's PATCH) has no content type; a replay must not invent one.
@@ -191,7 +183,7 @@ async def _claim_or_replay(request: Request, session: AsyncSession, key: str) ->
                 for name in ("content-type", "etag")
                 if name in response.headers
             }
-            await guards_repository.store_response(
+            await guards.store_response(
                 session,
                 key=key,
                 principal=principal,
@@ -202,7 +194,7 @@ async def _claim_or_replay(request: Request, session: AsyncSession, key: str) ->
 
         attempt_state(request).before_commit.append(store)
         return
-    stored = await guards_repository.stored_response(session, key, principal)
+    stored = await guards.stored_response(session, key, principal)
     if stored is None or stored.body_hash != body_hash:
         raise StarletteHTTPException(
             422,
@@ -223,8 +215,8 @@ async def _claim_or_replay(request: Request, session: AsyncSession, key: str) ->
 # The safe-update parameters of a PATCH, validated as FastAPI validated them when they were
 # declared parameters of ``write_options`` (same types and constraints, so the same errors
 # with the same locations). They are read from the request instead because FastAPI's
-# solving of declared header and query parameters costs ~20 µs per request even when, as
-# on nearly every request, none is sent; the routes document them with
+# solving of declared header and query parameters costs time on every request even when,
+# as on nearly every request, none is sent (bench/README.md); the routes document them with
 # ``safe_update_openapi.SAFE_WRITE_OPENAPI``, built from these same adapters.
 IF_MATCH = "If-Match"
 IDEMPOTENCY_KEY = "Idempotency-Key"

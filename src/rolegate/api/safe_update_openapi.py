@@ -2,7 +2,7 @@
 
 ``If-None-Match`` documents itself: it is a parameter of the ``READ_ETAG`` dependency.
 ``If-Match``, ``Idempotency-Key`` and ``dryRun`` are read from the request by ``SafeWrite``
-(declared parameters cost FastAPI ~20 µs per request to solve, sent or not), so a PATCH
+(declared parameters cost FastAPI time per request to solve, sent or not), so a PATCH
 that takes ``SafeWrite`` lists them with ``openapi_extra=SAFE_WRITE_OPENAPI``; the entries
 are what FastAPI generated when they were declared parameters. A dependency cannot
 declare a response header either, so a route that sets an ETag also lists one of the

@@ -12,7 +12,7 @@ from rolegate.rbac.durations import InvalidDurationError, parse_ms_duration
 from rolegate.rbac.errors import InvalidInputError, PermissionDeniedError
 from rolegate.rbac.evaluation import actor_org_rules
 from rolegate.rbac.models import AuditEvent
-from rolegate.rbac.permissions import Ability
+from rolegate.rbac.permissions.rules import Ability
 
 MAX_LIMIT = 1000
 

@@ -10,13 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolegate.rbac import repository
 from rolegate.rbac.actors import Actor
-from rolegate.rbac.builtin_roles import (
+from rolegate.rbac.org_grants import held_catalogue_roles
+from rolegate.rbac.permissions.builtin_roles import (
     BUILTIN_PROJECT_ROLES,
     ORG_ROLE_RULES,
     org_role_for_csp_roles,
 )
-from rolegate.rbac.org_grants import held_catalogue_roles
-from rolegate.rbac.permissions import Rule, rules_from_json
+from rolegate.rbac.permissions.rules import Rule, rules_from_json
 from rolegate.rbac.repository import RuleSource
 
 

@@ -196,7 +196,7 @@ class Role(UUIDPrimaryKey, Timestamps, Base):
     name: Mapped[str] = mapped_column(String(255))
     slug: Mapped[str] = mapped_column(String(255))
     description: Mapped[str] = mapped_column(Text, default="", server_default="")
-    # Canonical unpacked CASL rules (rolegate.rbac.permissions.rules_to_json).
+    # Canonical unpacked CASL rules (rolegate.rbac.permissions.rules.rules_to_json).
     permissions: Mapped[list[dict[str, Any]]] = mapped_column(
         JSONB, default=list, server_default="[]"
     )

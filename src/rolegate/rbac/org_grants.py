@@ -2,7 +2,7 @@
 
 Org roles reach a user directly (CSP ``organization``/``custom`` rows) or through a group
 (the same kinds, plus ctrl-hub conditional bindings). A binding counts only when its
-condition matches the user (rolegate.rbac.conditions); every assignment counts only
+condition matches the user (rolegate.rbac.permissions.conditions); every assignment counts only
 inside its time window.
 """
 
@@ -18,11 +18,9 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolegate.rbac import org_grants_repository
-from rolegate.rbac import role_groups_repository as repo
 from rolegate.rbac.catalogue import IAM_ADMIN_ROLES
-from rolegate.rbac.conditions import PrincipalFacts, condition_matches
-from rolegate.rbac.models import Role, RoleAssignment
 from rolegate.rbac.org_grants_repository import BINDING, GrantRow
+from rolegate.rbac.permissions.conditions import PrincipalFacts, condition_matches
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +115,7 @@ async def held_catalogue_roles(
     a group, and ctrl-hub bindings whose condition matches the user. A caller that loaded
     the user's grant rows already (ctrl-hub's auth query) asks :func:`catalogue_roles_of`.
     """
-    user = await repo.get_user(session, user_id)
+    user = await org_grants_repository.get_user(session, user_id)
     if user is None or user.org_id != org_id:
         return set()
     rows = await org_grants_repository.org_grant_rows(session, org_id, [user.id], now)
@@ -138,29 +136,3 @@ async def is_iam_admin(
 ) -> bool:
     """org_owner or org_admin now, directly or through a group."""
     return administers_iam(await held_catalogue_roles(session, user.id, org_id, now))
-
-
-async def applicable_bindings(
-    session: AsyncSession, group_id: uuid.UUID, user_id: uuid.UUID, now: dt.datetime
-) -> list[tuple[RoleAssignment, Role | None]]:
-    """The ctrl-hub bindings of group G that apply to user U now.
-
-    A binding applies when U is a member of G, the binding's time window is open and its
-    condition matches U's attributes.
-    """
-    user = await repo.get_user(session, user_id)
-    if user is None or not await repo.is_member(session, group_id, user_id):
-        return []
-    facts = facts_of(user)
-    bindings = (await repo.bindings_of(session, [group_id]))[group_id]
-    return [
-        (ra, role)
-        for ra, role in bindings
-        if _window_open(ra, now) and condition_matches(ra.condition, facts)
-    ]
-
-
-def _window_open(ra: RoleAssignment, now: dt.datetime) -> bool:
-    return (ra.starts_at is None or ra.starts_at <= now) and (
-        ra.ends_at is None or now < ra.ends_at
-    )

@@ -25,8 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rolegate.rbac.models import GroupMember, Role, RoleAssignment
-from rolegate.rbac.repository import active_at
+from rolegate.rbac.models import GroupMember, Role, RoleAssignment, User
+from rolegate.rbac.windows import open_at_sql
 
 BINDING = "binding"  # a ctrl-hub conditional binding (held by a group)
 # Assignment kinds that give a role in the organization (not in a project or a service).
@@ -60,7 +60,7 @@ def grant_rows_query(
         ra.org_id == org_id,
         # ``= ANY(array)``, not ``IN (...)``: an expanding IN cannot be compiled once.
         ra.kind == any_(literal(list(ORG_KINDS), ARRAY(String))),
-        active_at(ra.starts_at, ra.ends_at, now),
+        open_at_sql(ra.starts_at, ra.ends_at, now),
     )
     columns = (
         ra.kind,
@@ -116,3 +116,7 @@ class UserRow:
     email: str
     profile: dict[str, Any]
     attributes: dict[str, Any]
+
+
+async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
+    return await session.get(User, user_id)

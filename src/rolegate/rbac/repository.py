@@ -10,7 +10,7 @@ import datetime as dt
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import (
     CompoundSelect,
@@ -22,7 +22,6 @@ from sqlalchemy import (
     insert,
     literal,
     null,
-    or_,
     select,
     union_all,
     update,
@@ -45,31 +44,7 @@ from rolegate.rbac.models import (
     Role,
     RoleAssignment,
 )
-
-
-class TemporaryRowFields(Protocol):
-    """A row with Infisical's temporary-access window (role assignments, privileges)."""
-
-    @property
-    def is_temporary(self) -> bool: ...
-    @property
-    def temporary_mode(self) -> str | None: ...
-    @property
-    def temporary_range(self) -> str | None: ...
-    @property
-    def starts_at(self) -> dt.datetime | None: ...
-    @property
-    def ends_at(self) -> dt.datetime | None: ...
-    @property
-    def created_at(self) -> dt.datetime: ...
-    @property
-    def updated_at(self) -> dt.datetime: ...
-
-
-def active_at(starts: Any, ends: Any, now: Any) -> Any:
-    """SQL for ``start <= now < end`` with open bounds (Infisical ignores the start; we don't)."""
-    return and_(or_(starts.is_(None), starts <= now), or_(ends.is_(None), ends > now))
-
+from rolegate.rbac.windows import open_at_sql
 
 # --- tenancy lookups -----------------------------------------------------------------
 
@@ -172,7 +147,7 @@ def _assignment_sources(
         .where(membership_filter)
     )
     if now is not None:
-        stmt = stmt.where(active_at(ra.starts_at, ra.ends_at, now))
+        stmt = stmt.where(open_at_sql(ra.starts_at, ra.ends_at, now))
     return stmt
 
 
@@ -208,7 +183,7 @@ def project_rule_sources_query(
         .where(pm.project_id == project_id, principal_col == principal_id)
     )
     if now is not None:
-        privileges = privileges.where(active_at(ap.starts_at, ap.ends_at, now))
+        privileges = privileges.where(open_at_sql(ap.starts_at, ap.ends_at, now))
     parts: list[Select[Any]] = [direct, privileges]
     if kind == "user":
         # Groups hold users only (Infisical groups have no machine identities).

@@ -69,8 +69,9 @@ class TokenCodec:
 
         A token that passed every check before is answered from a small cache until its
         ``exp``: a client sends the same token with every request, and decoding and
-        verifying it again was ~2% of a PATCH. Revocation is not decided here (the token
-        row is checked in the database on every request), so caching loses nothing.
+        verifying it again was a measurable share of a PATCH. Revocation is not decided
+        here (the token row is checked in the database on every request), so caching loses
+        nothing.
         """
         key = (self, surface, token)
         cached = _VERIFIED.get(key)

@@ -7,7 +7,6 @@ import uuid
 
 from sqlalchemy import delete, select
 
-from rolegate.rbac.builtin_roles import BUILTIN_PROJECT_ROLES
 from rolegate.rbac.catalogue import DEFAULT_ENVIRONMENTS
 from rolegate.rbac.models import (
     AdditionalPrivilege,
@@ -22,6 +21,7 @@ from rolegate.rbac.models import (
     RoleAssignment,
     User,
 )
+from rolegate.rbac.permissions.builtin_roles import BUILTIN_PROJECT_ROLES
 from rolegate.seed import schema as s
 from rolegate.seed.reading import SeedError
 from rolegate.seed.store import SeedStore

@@ -9,10 +9,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from rolegate.rbac.durations import InvalidDurationError, parse_ms_duration
 from rolegate.rbac.errors import InvalidInputError
-from rolegate.rbac.permissions import RuleSetValidationError, parse_rules, rules_to_json
-from rolegate.rbac.templates import EnvironmentSpec, TemplateRoleSpec, check_template_input
+from rolegate.rbac.infisical.templates import (
+    EnvironmentSpec,
+    TemplateRoleSpec,
+    check_template_input,
+)
+from rolegate.rbac.permissions.rules import RuleSetValidationError, parse_rules, rules_to_json
+from rolegate.rbac.windows import (
+    PERMANENT,
+    RELATIVE,
+    InvalidWindowError,
+    TemporaryWindow,
+    window_columns,
+)
 from rolegate.seed import schema as s
 from rolegate.seed.reading import SeedError
 
@@ -32,34 +42,27 @@ def rules(raw: list[Any], where: str) -> list[dict[str, Any]]:
 def window(
     grant: s.SeedRoleGrant | s.SeedPrivilege, where: str, now: dt.datetime
 ) -> dict[str, Any]:
+    """A seeded grant's stored window; a temporary one starts now unless it says when."""
     if not grant.isTemporary:
-        return {
-            "is_temporary": False,
-            "temporary_mode": None,
-            "temporary_range": None,
-            "starts_at": None,
-            "ends_at": None,
-        }
+        return dict(PERMANENT)
     if not grant.temporaryRange:
         raise SeedError(f"{where}: a temporary grant needs temporaryRange")
-    try:
-        millis = parse_ms_duration(grant.temporaryRange)
-    except InvalidDurationError as exc:
-        raise SeedError(f"{where}.temporaryRange: {exc}") from exc
     start = (
         dt.datetime.fromisoformat(grant.temporaryAccessStartTime.replace("Z", "+00:00"))
         if grant.temporaryAccessStartTime
         else now
     )
-    if start.tzinfo is None:
-        raise SeedError(f"{where}.temporaryAccessStartTime: needs a time zone")
-    return {
-        "is_temporary": True,
-        "temporary_mode": "relative",
-        "temporary_range": grant.temporaryRange,
-        "starts_at": start,
-        "ends_at": start + dt.timedelta(milliseconds=millis),
-    }
+    try:
+        return window_columns(
+            TemporaryWindow(
+                is_temporary=True,
+                temporary_mode=RELATIVE,
+                temporary_range=grant.temporaryRange,
+                start=start,
+            )
+        )
+    except InvalidWindowError as exc:
+        raise SeedError("; ".join(f"{where}.{p.field}: {p.message}" for p in exc.problems)) from exc
 
 
 def check_template(spec: s.SeedProjectTemplate, envs: list[s.SeedEnvironment], where: str) -> None:

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rolegate.rbac import session_tokens
+from rolegate.rbac.ctrlhub import sessions as session_tokens
 from rolegate.rbac.errors import NotFoundError
 from rolegate.rbac.models import SessionToken
 from rolegate.rbac.secrets import token_digest
@@ -193,7 +193,7 @@ async def test_minting_for_an_email_in_two_orgs_needs_the_org(session: AsyncSess
 async def test_unexpected_failure_is_500_without_detail_and_with_trace_id(
     client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from rolegate.rbac import role_groups
+    from rolegate.rbac.ctrlhub import groups as role_groups
 
     async def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("secret internals")

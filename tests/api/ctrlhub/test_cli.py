@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 from rolegate.cli import app
 from rolegate.config import Settings, get_settings
 from rolegate.db import create_engine, create_sessionmaker
-from rolegate.rbac import session_tokens
 from rolegate.rbac.actors import Actor
+from rolegate.rbac.ctrlhub import sessions as session_tokens
 from tests.api.ctrlhub.conftest import OWNER, WORLD
 
 pytestmark = pytest.mark.committed

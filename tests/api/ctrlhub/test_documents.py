@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 
 from rolegate.api.ctrlhub import documents
+from rolegate.rbac.ctrlhub.views import BindingView, GroupView, MemberView
 from rolegate.rbac.models import Group, User
-from rolegate.rbac.role_group_views import BindingView, GroupView, MemberView
 
 ORG = uuid.uuid4()
 

@@ -12,8 +12,8 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rolegate.rbac.ctrlhub.access import applicable_bindings
 from rolegate.rbac.models import RoleAssignment
-from rolegate.rbac.org_grants import applicable_bindings
 from tests.api.ctrlhub.conftest import (
     ADMINS,
     DEV,

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolegate.config import Settings
-from rolegate.rbac.builtin_roles import BUILTIN_PROJECT_ROLES
-from rolegate.rbac.permission_schema import EQ
-from rolegate.rbac.permissions import Rule, parse_rules, rules_from_json
+from rolegate.rbac.permissions.builtin_roles import BUILTIN_PROJECT_ROLES
+from rolegate.rbac.permissions.rules import Rule, parse_rules, rules_from_json
+from rolegate.rbac.permissions.schema import EQ
 from tests.conftest import bearer, infisical_token, seed_into
 from tests.rbac.explain_world import (
     ADMIN,

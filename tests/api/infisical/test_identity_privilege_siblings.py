@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rolegate.config import Settings
 from rolegate.rbac.evaluation import project_rules
 from rolegate.rbac.models import AuditEvent
-from rolegate.rbac.permissions import Ability
+from rolegate.rbac.permissions.rules import Ability
 from tests.api.infisical.bc_world import (
     DEPLOY,
     PLAIN,

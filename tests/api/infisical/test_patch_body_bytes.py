@@ -9,7 +9,7 @@ import uuid
 import orjson
 import pytest
 
-from rolegate.api.infisical import schemas as s
+from rolegate.api.infisical import groups_schemas as s
 
 # Every ASCII character (controls, quotes, backslash, DEL), then what JSON encoders treat
 # differently: non-ASCII, the JavaScript line terminators, a BOM, astral characters.

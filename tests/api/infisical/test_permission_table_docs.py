@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from rolegate.rbac.permission_schema import (
+from rolegate.rbac.permissions.schema import (
     OPERATORS,
     ORG_SUBJECTS,
     PROJECT_SUBJECTS,

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolegate.config import Settings
-from rolegate.rbac.builtin_roles import BUILTIN_PROJECT_ROLES
+from rolegate.rbac.infisical.templates import POSITIONS_MESSAGE
 from rolegate.rbac.models import AuditEvent
-from rolegate.rbac.permissions import rules_to_json
-from rolegate.rbac.templates import POSITIONS_MESSAGE
+from rolegate.rbac.permissions.builtin_roles import BUILTIN_PROJECT_ROLES
+from rolegate.rbac.permissions.rules import rules_to_json
 from tests.api.infisical.bc_world import (
     OTHER_TEMPLATE,
     SECOND_TEMPLATE,

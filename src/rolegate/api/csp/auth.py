@@ -3,20 +3,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
 
 from rolegate.api.credentials import credential
 from rolegate.api.csp.errors import ERRORS, not_authenticated
+from rolegate.api.deps import current_time, is_public, required
 from rolegate.api.routing import SurfaceRoute, request_session
-from rolegate.rbac import csp_auth
 from rolegate.rbac.actors import Actor
-from rolegate.rbac.errors import AuthenticationError
+from rolegate.rbac.csp import auth as csp_auth
 from rolegate.rbac.tokens import TokenCodec
-
-PUBLIC = {"x-rolegate-public": True}
 
 
 def presented_token(request: Request) -> str | None:
@@ -30,7 +27,7 @@ class CspRoute(SurfaceRoute):
 
     async def precheck(self, request: Request) -> Response | None:
         # No token: 401 before the body is read or anything is looked up.
-        if self.openapi_extra and self.openapi_extra.get("x-rolegate-public"):
+        if is_public(self):
             return None
         if presented_token(request) is None:
             return not_authenticated()
@@ -38,13 +35,9 @@ class CspRoute(SurfaceRoute):
 
 
 async def current_actor(request: Request) -> Actor:
-    token = presented_token(request)
-    if token is None:  # precheck already answered; kept for direct dependency use
-        raise AuthenticationError("Authentication required")
+    token = required(presented_token(request), "Authentication required")
     codec: TokenCodec = request.app.state.tokens
-    return await csp_auth.authenticate(
-        request_session(request), codec, token, dt.datetime.now(dt.UTC)
-    )
+    return await csp_auth.authenticate(request_session(request), codec, token, current_time())
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
@@ -52,12 +45,10 @@ CurrentActor = Annotated[Actor, Depends(current_actor)]
 
 async def current_principal(request: Request) -> csp_auth.CspPrincipal:
     """The actor with its org roles, read in the token's statement (endpoint D)."""
-    token = presented_token(request)
-    if token is None:  # precheck already answered; kept for direct dependency use
-        raise AuthenticationError("Authentication required")
+    token = required(presented_token(request), "Authentication required")
     codec: TokenCodec = request.app.state.tokens
     return await csp_auth.authenticate_with_authority(
-        request_session(request), codec, token, dt.datetime.now(dt.UTC)
+        request_session(request), codec, token, current_time()
     )
 
 

@@ -6,22 +6,19 @@ every route it holds (see ``api/security_schemes.py``).
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query, Request
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Form, Query, Request
 
 from rolegate.api.csp import schemas as s
-from rolegate.api.csp.auth import PUBLIC, CspRoute
+from rolegate.api.csp.auth import CspRoute
 from rolegate.api.csp.errors import CspErrorResponse
-from rolegate.api.routing import error_responses, get_session
+from rolegate.api.deps import PUBLIC, Session, current_time
+from rolegate.api.routing import error_responses
 from rolegate.config import Settings
-from rolegate.rbac import csp_auth
+from rolegate.rbac.csp import auth as csp_auth
 from rolegate.rbac.errors import InvalidInputError
 from rolegate.rbac.tokens import TokenCodec
-
-Session = Annotated[AsyncSession, Depends(get_session)]
 
 router = APIRouter(
     prefix="/csp/gateway/am/api",
@@ -29,10 +26,6 @@ router = APIRouter(
     tags=["VMware CSP"],
     responses=error_responses(CspErrorResponse, 400, 401, 403, 404, 409, 500, 503),
 )
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @router.post(
@@ -66,7 +59,7 @@ async def authorize(
     settings: Settings = request.app.state.settings
     codec: TokenCodec = request.app.state.tokens
     grant = await csp_auth.exchange_api_token(
-        session, codec, token, ttl=settings.auth.csp_token_ttl, now=_now()
+        session, codec, token, ttl=settings.auth.csp_token_ttl, now=current_time()
     )
     return s.TokenResponse(
         access_token=grant.access_token,

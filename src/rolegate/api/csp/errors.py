@@ -14,13 +14,13 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rolegate.api.responses import ORJSONBody
+from rolegate.api.surface_errors import SurfaceErrors
 from rolegate.api.validation import body_path, clean_message
 from rolegate.context import request_id_var
 from rolegate.rbac import errors as e
-from rolegate.rbac.csp_auth import InvalidGrantError
+from rolegate.rbac.csp.auth import InvalidGrantError
 
 # The module code of every rolegate CSP error (the 413 the middleware renders uses 0 too).
 MODULE_CODE = 0
@@ -89,17 +89,22 @@ def _issues_message(issues: Sequence[tuple[Sequence[Any], str]]) -> str:
     return "; ".join(f"{dotted(path)}: {message}" if path else message for path, message in issues)
 
 
-class CspErrors:
+class CspErrors(SurfaceErrors):
     request_id_header = "csp-request-id"
+    table = ERROR_TABLE
+    http_codes = _HTTP_CODES
+    other_code = "ERROR"
+    internal_code = "INTERNAL_SERVER_ERROR"
+
+    def envelope(self, status: int, message: Any, code: str) -> Response:
+        return envelope(status, str(message), code)
 
     def domain(self, request: Request, exc: e.RbacError) -> Response:
-        for cls, status, code in ERROR_TABLE:
-            if isinstance(exc, cls):
-                if isinstance(exc, e.InvalidInputError):
-                    issues = [(i.get("path", []), str(i["message"])) for i in exc.issues]
-                    return envelope(status, _issues_message(issues), code)
-                return envelope(status, exc.message, code)
-        return envelope(400, exc.message, "BAD_REQUEST")
+        if isinstance(exc, e.InvalidInputError):
+            status, code = self.classify(exc)
+            issues = [(i.get("path", []), str(i["message"])) for i in exc.issues]
+            return envelope(status, _issues_message(issues), code)
+        return super().domain(request, exc)
 
     def validation(self, request: Request, exc: RequestValidationError) -> Response:
         issues: list[tuple[Sequence[Any], str]] = []
@@ -112,22 +117,6 @@ class CspErrors:
             else:
                 issues.append((path, clean_message(error)))
         return envelope(400, "Invalid request: " + _issues_message(issues), "INVALID_REQUEST")
-
-    def http(self, request: Request, exc: StarletteHTTPException) -> Response:
-        status = exc.status_code
-        return envelope(status, str(exc.detail), _HTTP_CODES.get(status, "ERROR"))
-
-    def unavailable(self, request: Request) -> Response:
-        return envelope(
-            503, "The database is unavailable; try again shortly", "SERVICE_UNAVAILABLE"
-        )
-
-    def unexpected(self, request: Request) -> Response:
-        return envelope(
-            500,
-            "Something went wrong; the request id is in the server log",
-            "INTERNAL_SERVER_ERROR",
-        )
 
 
 ERRORS = CspErrors()

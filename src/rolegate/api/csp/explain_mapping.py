@@ -6,8 +6,8 @@ import datetime as dt
 
 from rolegate.api.csp import explain_schemas as s
 from rolegate.rbac.catalogue import ORG_ROLES
-from rolegate.rbac.csp_effective_roles import EffectiveRole, EffectiveRoles, service_sections
-from rolegate.rbac.explain_org import OrgRoleGrant
+from rolegate.rbac.csp.effective_roles import EffectiveRole, EffectiveRoles, service_sections
+from rolegate.rbac.explain.org import OrgRoleGrant
 
 
 def _epoch(value: dt.datetime | None) -> int | None:

@@ -6,23 +6,16 @@ Not in CSP; they follow its conventions (paths under ``/csp/gateway/am/api/orgs`
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Query
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter
 
 from rolegate.api.csp import explain_mapping as mapping
 from rolegate.api.csp import explain_schemas as s
 from rolegate.api.csp.auth import CspRoute, CurrentActor
 from rolegate.api.csp.errors import CspErrorResponse
-from rolegate.api.moments import Moment
-from rolegate.api.routing import error_responses, get_session
+from rolegate.api.deps import At, Session, current_time
+from rolegate.api.routing import error_responses
 from rolegate.api.security_schemes import CSP_AUTH
-from rolegate.rbac import csp_effective_roles
-
-Session = Annotated[AsyncSession, Depends(get_session)]
-At = Annotated[Moment, Query()]
+from rolegate.rbac.csp import effective_roles as csp_effective_roles
 
 router = APIRouter(
     prefix="/csp/gateway/am/api",
@@ -33,10 +26,6 @@ router = APIRouter(
 )
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 @router.get(
     "/orgs/{orgId}/groups/{groupId}/effective-roles",
     summary="A group's roles from every surface at a moment, with their sources"
@@ -45,7 +34,7 @@ def _now() -> dt.datetime:
 async def group_effective_roles(
     orgId: str, groupId: str, actor: CurrentActor, session: Session, at: At = None
 ) -> s.EffectiveRolesResponse:
-    now = _now()
+    now = current_time()
     view = await csp_effective_roles.effective_roles(
         session, actor, org_id=orgId, kind="group", principal_id=groupId, at=at or now, now=now
     )
@@ -60,7 +49,7 @@ async def group_effective_roles(
 async def user_effective_roles(
     orgId: str, userId: str, actor: CurrentActor, session: Session, at: At = None
 ) -> s.EffectiveRolesResponse:
-    now = _now()
+    now = current_time()
     view = await csp_effective_roles.effective_roles(
         session, actor, org_id=orgId, kind="user", principal_id=userId, at=at or now, now=now
     )

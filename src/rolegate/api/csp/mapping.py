@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 from rolegate.api.csp import schemas as s
-from rolegate.rbac import csp_group_roles as core
-from rolegate.rbac import csp_groups
 from rolegate.rbac.catalogue import ORG_ROLES
-from rolegate.rbac.csp_group_roles_repository import GroupRow
+from rolegate.rbac.csp import group_roles as core
+from rolegate.rbac.csp import groups as csp_groups
+from rolegate.rbac.csp.views import GroupRow
 from rolegate.rbac.models import Organization
 
 

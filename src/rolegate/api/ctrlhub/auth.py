@@ -6,8 +6,6 @@ A session token comes in ``X-Session-Token`` (the docs) or ``Authorization: Bear
 
 from __future__ import annotations
 
-import datetime as dt
-import uuid
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
@@ -15,11 +13,11 @@ from fastapi import Depends, Request, Response
 from rolegate.api.credentials import credential
 from rolegate.api.ctrlhub import negotiation
 from rolegate.api.ctrlhub.errors import ERRORS, single
+from rolegate.api.deps import current_time, path_uuid, required
 from rolegate.api.routing import SurfaceRoute, request_session
-from rolegate.rbac import session_tokens
 from rolegate.rbac.actors import Actor
-from rolegate.rbac.errors import AuthenticationError
-from rolegate.rbac.org_access import ActorInOrg
+from rolegate.rbac.ctrlhub import sessions as session_tokens
+from rolegate.rbac.ctrlhub.access import ActorInOrg
 
 BODY_METHODS = frozenset({"POST", "PATCH", "PUT"})
 # Marks the catch-all route: it answers 404/405 and needs neither a token nor a body.
@@ -56,29 +54,17 @@ class CtrlHubRoute(SurfaceRoute):
 
 
 async def current_actor(request: Request) -> Actor:
-    token = session_token(request)
-    if token is None:  # precheck already answered; kept for direct dependency use
-        raise AuthenticationError(MISSING_TOKEN)
-    return await session_tokens.authenticate(
-        request_session(request), token, dt.datetime.now(dt.UTC)
-    )
+    token = required(session_token(request), MISSING_TOKEN)
+    return await session_tokens.authenticate(request_session(request), token, current_time())
 
 
 async def current_actor_in_org(request: Request) -> ActorInOrg:
-    """The actor, and its access to the path's ``org_id``, in the token check's query.
-
-    The path parameter is read leniently: a malformed id loads no access (the route's own
-    validation answers it), so a dead token is still a 401 first, as with current_actor.
-    """
-    token = session_token(request)
-    if token is None:  # precheck already answered; kept for direct dependency use
-        raise AuthenticationError(MISSING_TOKEN)
-    try:
-        org_id: uuid.UUID | None = uuid.UUID(str(request.path_params.get("org_id")))
-    except ValueError:
-        org_id = None
+    """The actor, and its access to the path's ``org_id``, in the token check's query
+    (a malformed id loads no access: :func:`~rolegate.api.deps.path_uuid`)."""
+    token = required(session_token(request), MISSING_TOKEN)
+    org_id = path_uuid(request, "org_id")
     return await session_tokens.authenticate_in_org(
-        request_session(request), token, org_id, dt.datetime.now(dt.UTC)
+        request_session(request), token, org_id, current_time()
     )
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from rolegate.api.ctrlhub import schemas as s
-from rolegate.rbac.conditions import UNCONDITIONAL
-from rolegate.rbac.role_group_views import BindingView, CatalogueRole, GroupView, MemberView
+from rolegate.rbac.ctrlhub.views import BindingView, CatalogueRole, GroupView, MemberView
+from rolegate.rbac.permissions.conditions import UNCONDITIONAL
 
 
 def identifier(type_: str, id_: object) -> s.Identifier:

@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from rolegate.api.surface_errors import SurfaceErrors
 from rolegate.api.validation import clean_message
 from rolegate.context import request_id_var
 from rolegate.rbac import errors as e
@@ -25,15 +26,16 @@ from rolegate.rbac import errors as e
 MEDIA_TYPE = "application/vnd.api+json"
 TRACE_HEADER = "X-Trace-Id"
 
-# (error class, status); the first match wins, so subclasses first.
-ERROR_TABLE: list[tuple[type[e.RbacError], int]] = [
-    (e.AuthenticationError, 401),
-    (e.PermissionBoundaryError, 403),
-    (e.PermissionDeniedError, 403),
-    (e.NotFoundError, 404),
-    (e.InvalidInputError, 400),
-    (e.ConflictError, 409),
-    (e.BadRequestError, 400),
+# (error class, status, title); the first match wins, so subclasses first. The title is
+# the status's reason phrase, as JSON:API error objects carry it.
+ERROR_TABLE: list[tuple[type[e.RbacError], int, str]] = [
+    (e.AuthenticationError, 401, "Unauthorized"),
+    (e.PermissionBoundaryError, 403, "Forbidden"),
+    (e.PermissionDeniedError, 403, "Forbidden"),
+    (e.NotFoundError, 404, "Not Found"),
+    (e.InvalidInputError, 400, "Bad Request"),
+    (e.ConflictError, 409, "Conflict"),
+    (e.BadRequestError, 400, "Bad Request"),
 ]
 
 
@@ -138,11 +140,25 @@ def _validation_error(error: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
     return 400, error_object(400, detail, source={"pointer": pointer(rest)})
 
 
-class CtrlHubErrors:
+class _ReasonPhrases(dict[int, str]):
+    """Every status's reason phrase: ctrl-hub titles an error by its status."""
+
+    def __missing__(self, status: int) -> str:
+        return _title(status)
+
+
+class CtrlHubErrors(SurfaceErrors):
     request_id_header = TRACE_HEADER
+    table = ERROR_TABLE
+    http_codes = _ReasonPhrases()
+    other_code = "Error"
+    internal_code = "Internal Server Error"
+
+    def envelope(self, status: int, message: Any, code: str) -> Response:
+        return single(status, message, title=code)
 
     def domain(self, request: Request, exc: e.RbacError) -> Response:
-        status = next((code for cls, code in ERROR_TABLE if isinstance(exc, cls)), 400)
+        status, _ = self.classify(exc)
         if isinstance(exc, e.InvalidInputError):
             return document(
                 400,
@@ -165,6 +181,7 @@ class CtrlHubErrors:
         return document(status, [obj for code, obj in rendered if code == status])
 
     def http(self, request: Request, exc: StarletteHTTPException) -> Response:
+        # A JSON:API document rule (DocumentError) points at the member at fault.
         ptr = getattr(exc, "pointer", None)
         return document(
             exc.status_code,
@@ -178,13 +195,8 @@ class CtrlHubErrors:
             headers=exc.headers,
         )
 
-    def unavailable(self, request: Request) -> Response:
-        return single(
-            503, "The database is unavailable; try again shortly", title="Service Unavailable"
-        )
-
     def unexpected(self, request: Request) -> Response:
-        return single(500, None, title="Internal Server Error")
+        return single(500, None, title=self.internal_code)  # a 500 carries no detail
 
 
 ERRORS = CtrlHubErrors()

@@ -7,8 +7,8 @@ import datetime as dt
 from rolegate.api.ctrlhub import explain_schemas as s
 from rolegate.api.ctrlhub.documents import identifier
 from rolegate.api.ctrlhub.schemas import ConditionOut, RuleOut
-from rolegate.rbac.conditions import UNCONDITIONAL
-from rolegate.rbac.role_groups_explain import BindingsExplanation, BindingVerdict
+from rolegate.rbac.ctrlhub.explain import BindingsExplanation, BindingVerdict
+from rolegate.rbac.permissions.conditions import UNCONDITIONAL
 
 
 def _time(value: dt.datetime | None) -> str | None:

@@ -7,25 +7,19 @@ Mounted before the ctrl-hub router, whose catch-all would otherwise answer these
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Query
 
 from rolegate.api.ctrlhub import explain_documents as documents
 from rolegate.api.ctrlhub import explain_schemas as s
 from rolegate.api.ctrlhub.auth import CtrlHubRoute, CurrentActor
 from rolegate.api.ctrlhub.errors import MEDIA_TYPE, JsonApiResponse
 from rolegate.api.ctrlhub.schemas import ErrorDocument
-from rolegate.api.moments import Moment
-from rolegate.api.routing import get_session
+from rolegate.api.deps import At, Session, current_time
 from rolegate.api.security_schemes import CTRLHUB_AUTH
-from rolegate.rbac import role_groups_explain
-
-Session = Annotated[AsyncSession, Depends(get_session)]
-At = Annotated[Moment, Query()]
+from rolegate.rbac.ctrlhub import explain as role_groups_explain
 
 _ERROR = {"model": ErrorDocument, "content": {MEDIA_TYPE: {}}}
 router = APIRouter(
@@ -40,10 +34,6 @@ router = APIRouter(
 )
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 @router.get(
     "/v3/orgs/{org_id}/iam/users/{user_id}/effective-bindings",
     summary="The bindings of a user's role groups, each with whether it applies and why",
@@ -55,7 +45,7 @@ async def user_effective_bindings(
     session: Session,
     at: At = None,
 ) -> s.BindingsExplainDocument:
-    now = _now()
+    now = current_time()
     explanation = await role_groups_explain.explain_user_bindings(
         session, actor, org_id=org_id, user_id=user_id, at=at or now, now=now
     )
@@ -74,7 +64,7 @@ async def explain_group_bindings(
     session: Session,
     at: At = None,
 ) -> s.BindingsExplainDocument:
-    now = _now()
+    now = current_time()
     explanation = await role_groups_explain.explain_group_bindings(
         session,
         actor,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from rolegate.api.ctrlhub import schemas as s
 from rolegate.api.ctrlhub.errors import DocumentError
-from rolegate.rbac.role_group_views import BindingSpec, GroupPatch
+from rolegate.rbac.ctrlhub.views import BindingSpec, GroupPatch
 
 GROUPS = "groups"
 USERS = "users"

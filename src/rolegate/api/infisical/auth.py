@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
 
 from rolegate.api.credentials import credential
+from rolegate.api.deps import current_time, is_public, path_uuid, required
 from rolegate.api.infisical.errors import ERRORS, token_missing
 from rolegate.api.routing import SurfaceRoute, request_session
-from rolegate.rbac import access
-from rolegate.rbac.access import ActorInProject
 from rolegate.rbac.actors import Actor
 from rolegate.rbac.errors import AuthenticationError
+from rolegate.rbac.infisical import access
+from rolegate.rbac.infisical.access import ActorInProject
 from rolegate.rbac.tokens import TokenCodec
 
 SURFACE = "infisical"
@@ -29,20 +29,15 @@ class InfisicalRoute(SurfaceRoute):
 
     async def precheck(self, request: Request) -> Response | None:
         # Infisical answers a missing token with 401 before it looks at the body.
-        if self.openapi_extra and self.openapi_extra.get("x-rolegate-public"):
+        if is_public(self):
             return None
         if bearer_token(request) is None:
             return token_missing()
         return None
 
 
-PUBLIC = {"x-rolegate-public": True}
-
-
 async def _authenticate(request: Request, project_id: uuid.UUID | None) -> ActorInProject:
-    token = bearer_token(request)
-    if token is None:  # precheck already answered; kept for direct dependency use
-        raise AuthenticationError("Token missing")
+    token = required(bearer_token(request), "Token missing")
     codec: TokenCodec = request.app.state.tokens
     claims = codec.verify(token, surface=SURFACE)
     found = await access.authenticate_identity(
@@ -51,7 +46,7 @@ async def _authenticate(request: Request, project_id: uuid.UUID | None) -> Actor
         identity_id=claims["sub"],
         surface=SURFACE,
         project_id=project_id,
-        now=dt.datetime.now(dt.UTC),
+        now=current_time(),
     )
     if found is None:
         raise AuthenticationError("Token is revoked, expired or its identity no longer exists")
@@ -63,16 +58,9 @@ async def current_actor(request: Request) -> Actor:
 
 
 async def current_actor_in_project(request: Request) -> ActorInProject:
-    """The actor, and its access to the path's ``projectId``, in the token check's query.
-
-    The path parameter is read leniently: a malformed id loads no access (the route's own
-    validation answers it), so a dead token is still a 401 first, as with current_actor.
-    """
-    try:
-        project_id: uuid.UUID | None = uuid.UUID(str(request.path_params.get("projectId")))
-    except ValueError:
-        project_id = None
-    return await _authenticate(request, project_id)
+    """The actor, and its access to the path's ``projectId``, in the token check's query
+    (a malformed id loads no access: :func:`~rolegate.api.deps.path_uuid`)."""
+    return await _authenticate(request, path_uuid(request, "projectId"))
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]

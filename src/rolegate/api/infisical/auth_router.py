@@ -6,30 +6,21 @@ for every route it holds (see ``api/security_schemes.py``).
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Annotated
+from fastapi import APIRouter, Request
 
-from fastapi import APIRouter, Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from rolegate.api.infisical import schemas as s
-from rolegate.api.infisical.auth import PUBLIC, InfisicalRoute
+from rolegate.api.deps import PUBLIC, Session, current_time
+from rolegate.api.infisical import groups_schemas as s
+from rolegate.api.infisical.auth import InfisicalRoute
 from rolegate.api.infisical.errors import InfisicalError
-from rolegate.api.routing import error_responses, get_session
-from rolegate.rbac import auth_service
+from rolegate.api.routing import error_responses
+from rolegate.rbac.infisical import universal_auth as auth_service
 from rolegate.rbac.tokens import TokenCodec
-
-Session = Annotated[AsyncSession, Depends(get_session)]
 
 router = APIRouter(
     route_class=InfisicalRoute,
     tags=["Infisical"],
     responses=error_responses(InfisicalError, 400, 401, 403, 404, 413, 422, 429, 500, 503),
 )
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @router.post(
@@ -42,7 +33,7 @@ async def universal_auth_login(
 ) -> s.UniversalAuthLoginResponse:
     codec: TokenCodec = request.app.state.tokens
     login = await auth_service.universal_auth_login(
-        session, codec, body.clientId, body.clientSecret, _now()
+        session, codec, body.clientId, body.clientSecret, current_time()
     )
     return s.UniversalAuthLoginResponse(
         accessToken=login.token.token,
@@ -56,5 +47,5 @@ async def revoke_token(
     body: s.RevokeTokenRequest, request: Request, session: Session
 ) -> s.RevokeTokenResponse:
     codec: TokenCodec = request.app.state.tokens
-    await auth_service.revoke_token(session, codec, body.accessToken, "infisical", _now())
+    await auth_service.revoke_token(session, codec, body.accessToken, "infisical", current_time())
     return s.RevokeTokenResponse(message="Successfully revoked access token")

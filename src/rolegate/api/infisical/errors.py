@@ -11,9 +11,9 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rolegate.api.responses import ORJSONBody
+from rolegate.api.surface_errors import SurfaceErrors
 from rolegate.api.validation import zod_issues
 from rolegate.context import request_id_var
 from rolegate.rbac import errors as e
@@ -77,33 +77,24 @@ def envelope(
     return ORJSONBody(body, status_code=status)
 
 
-class InfisicalErrors:
+class InfisicalErrors(SurfaceErrors):
     request_id_header = "x-request-id"
+    table = ERROR_TABLE
+    http_codes = _HTTP_NAMES
+    other_code = "Error"
+    internal_code = "InternalServerError"
+
+    def envelope(self, status: int, message: Any, code: str) -> Response:
+        return envelope(status, message, code)
 
     def domain(self, request: Request, exc: e.RbacError) -> Response:
-        for cls, status, name in ERROR_TABLE:
-            if isinstance(exc, cls):
-                if isinstance(exc, e.InvalidInputError):
-                    return envelope(status, exc.issues, name)
-                return envelope(status, exc.message, name, exc.details or None)
-        return envelope(400, exc.message, "BadRequest")
+        status, name = self.classify(exc)
+        if isinstance(exc, e.InvalidInputError):
+            return envelope(status, exc.issues, name)
+        return envelope(status, exc.message, name, exc.details or None)
 
     def validation(self, request: Request, exc: RequestValidationError) -> Response:
         return envelope(422, zod_issues(exc.errors()), "ValidationFailure")
-
-    def http(self, request: Request, exc: StarletteHTTPException) -> Response:
-        status = exc.status_code
-        return envelope(status, str(exc.detail), _HTTP_NAMES.get(status, "Error"))
-
-    def unavailable(self, request: Request) -> Response:
-        return envelope(503, "The database is unavailable; try again shortly", "ServiceUnavailable")
-
-    def unexpected(self, request: Request) -> Response:
-        return envelope(
-            500,
-            "Something went wrong; the request id is in the server log",
-            "InternalServerError",
-        )
 
 
 ERRORS = InfisicalErrors()

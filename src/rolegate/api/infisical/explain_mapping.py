@@ -8,10 +8,10 @@ from typing import Any
 
 from rolegate.api.infisical import explain_schemas as s
 from rolegate.api.infisical.common import parse_timestamp
-from rolegate.rbac import explain as ex
 from rolegate.rbac.errors import InvalidInputError
-from rolegate.rbac.permission_schema import PROJECT_SUBJECTS, SUBJECTS
-from rolegate.rbac.permissions import Rule, unpack
+from rolegate.rbac.explain import project as ex
+from rolegate.rbac.permissions.rules import Rule, unpack
+from rolegate.rbac.permissions.schema import PROJECT_SUBJECTS, SUBJECTS
 
 
 def _issue(path: list[str | int], message: str) -> InvalidInputError:

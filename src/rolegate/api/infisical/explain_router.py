@@ -6,22 +6,19 @@ Bearer auth, camelCase, its error envelope) so that its clients' tooling applies
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Query
 
+from rolegate.api.deps import Session, current_time
 from rolegate.api.infisical import explain_mapping as mapping
 from rolegate.api.infisical import explain_schemas as s
 from rolegate.api.infisical.auth import CurrentActor, InfisicalRoute
 from rolegate.api.infisical.errors import InfisicalError
-from rolegate.api.routing import error_responses, get_session
+from rolegate.api.routing import error_responses
 from rolegate.api.security_schemes import INFISICAL_AUTH
-from rolegate.rbac import explain
-
-Session = Annotated[AsyncSession, Depends(get_session)]
+from rolegate.rbac.explain import project as explain
 
 router = APIRouter(
     route_class=InfisicalRoute,
@@ -29,10 +26,6 @@ router = APIRouter(
     responses=error_responses(InfisicalError, 401, 403, 404, 422, 500, 503),
     dependencies=INFISICAL_AUTH,
 )
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @router.get(
@@ -48,7 +41,7 @@ async def effective_permissions(
     groupId: Annotated[uuid.UUID | None, Query()] = None,
     at: Annotated[str | None, Query(description="RFC 3339 moment; default now")] = None,
 ) -> s.EffectivePermissionsResponse:
-    now = _now()
+    now = current_time()
     principal = mapping.principal_from(["query"], identityId, userId, groupId)
     moment = mapping.moment(at, ["query", "at"], now)
     explanation = await explain.explain_for_actor(
@@ -67,7 +60,7 @@ async def permission_check(
     actor: CurrentActor,
     session: Session,
 ) -> s.PermissionCheckResponse:
-    now = _now()
+    now = current_time()
     ref = body.principal
     principal = mapping.principal_from(["principal"], ref.identityId, ref.userId, ref.groupId)
     question = mapping.check_question(body)

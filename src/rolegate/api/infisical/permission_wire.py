@@ -1,6 +1,6 @@
 """Permission rules on the Infisical wire: input in every accepted form, output unpacked.
 
-Input rules are validated by the core (:func:`rolegate.rbac.permissions.parse_rules`)
+Input rules are validated by the core (:func:`rolegate.rbac.permissions.rules.parse_rules`)
 against the one permission table; this module only places each problem at its path in
 the request body, so a 422 names the offending item (``["roles", 0, "permissions", 1,
 "conditions", "environment"]``).
@@ -16,7 +16,7 @@ from typing_extensions import TypedDict  # pydantic needs this one on Python < 3
 
 from rolegate.api.infisical.common import InfisicalModel
 from rolegate.rbac.errors import InvalidInputError
-from rolegate.rbac.permissions import (
+from rolegate.rbac.permissions.rules import (
     Rule,
     RuleSetValidationError,
     expand_privilege_permission,

@@ -12,9 +12,10 @@ from rolegate.api.infisical.permission_wire import (
     rules_out,
 )
 from rolegate.rbac.errors import InvalidInputError
-from rolegate.rbac.permissions import Rule
-from rolegate.rbac.privileges import PrivilegeChanges, PrivilegeTarget, TemporaryWindow
-from rolegate.rbac.privileges_repository import PrivilegeFields
+from rolegate.rbac.infisical.privileges import PrivilegeChanges, PrivilegeTarget
+from rolegate.rbac.infisical.views import PrivilegeFields
+from rolegate.rbac.permissions.rules import Rule
+from rolegate.rbac.windows import TemporaryWindow
 
 
 def privilege(row: PrivilegeFields) -> s.IdentityPrivilege:

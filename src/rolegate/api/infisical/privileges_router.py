@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Query
 
+from rolegate.api.deps import Session, current_time
 from rolegate.api.infisical import privileges_mapping as mapping
 from rolegate.api.infisical import privileges_schemas as s
 from rolegate.api.infisical.auth import CurrentActor, InfisicalRoute
 from rolegate.api.infisical.errors import InfisicalError
-from rolegate.api.routing import error_responses, get_session
+from rolegate.api.routing import error_responses
 from rolegate.api.safe_update import READ_ETAG, SafeWrite
 from rolegate.api.safe_update_openapi import (
     READ_ETAG_RESPONSES,
@@ -21,12 +20,12 @@ from rolegate.api.safe_update_openapi import (
     WRITE_ETAG_RESPONSES,
 )
 from rolegate.api.security_schemes import INFISICAL_AUTH
-from rolegate.rbac import privileges
 from rolegate.rbac.errors import InvalidInputError
-from rolegate.rbac.privileges import PrivilegeTarget, TemporaryWindow
-from rolegate.rbac.privileges_repository import PrivilegeFields
+from rolegate.rbac.infisical import privileges
+from rolegate.rbac.infisical.privileges import PrivilegeTarget
+from rolegate.rbac.infisical.views import PrivilegeFields
+from rolegate.rbac.windows import TemporaryWindow
 
-Session = Annotated[AsyncSession, Depends(get_session)]
 IdentityIdQuery = Annotated[uuid.UUID, Query(description="The machine identity's ID")]
 ProjectSlugQuery = Annotated[
     str, Query(min_length=1, max_length=255, description="The project's slug")
@@ -42,10 +41,6 @@ router = APIRouter(
 )
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 @router.post(f"{BASE}/permanent", summary="Give an identity a permanent additional privilege")
 async def create_permanent_privilege(
     body: s.CreatePermanentPrivilegeRequest, actor: CurrentActor, session: Session
@@ -57,7 +52,7 @@ async def create_permanent_privilege(
         slug=body.slug,
         rules=mapping.required_rules(body),
         window=TemporaryWindow(is_temporary=False),
-        now=_now(),
+        now=current_time(),
     )
     return s.IdentityPrivilegeResponse(privilege=mapping.privilege(row))
 
@@ -73,7 +68,7 @@ async def create_temporary_privilege(
         slug=body.slug,
         rules=mapping.required_rules(body),
         window=mapping.temporary_window(body),
-        now=_now(),
+        now=current_time(),
     )
     return s.IdentityPrivilegeResponse(privilege=mapping.privilege(row))
 
@@ -101,7 +96,7 @@ async def update_identity_privilege(
         target=mapping.target(body),
         privilege_slug=body.privilegeSlug,
         changes=mapping.changes(body),
-        now=_now(),
+        now=current_time(),
         before_write=write.precondition(_privilege_response),
     )
     response = _privilege_response(row)
@@ -125,7 +120,7 @@ async def list_identity_privileges(
         session,
         actor,
         target=PrivilegeTarget(project_slug=projectSlug, identity_id=identityId),
-        now=_now(),
+        now=current_time(),
     )
     return s.IdentityPrivilegeListResponse(privileges=[mapping.privilege(r) for r in rows])
 
@@ -148,7 +143,7 @@ async def get_identity_privilege(
         actor,
         target=PrivilegeTarget(project_slug=projectSlug, identity_id=identityId),
         privilege_slug=privilegeSlug,
-        now=_now(),
+        now=current_time(),
     )
     return _privilege_response(row)
 
@@ -182,6 +177,6 @@ async def delete_identity_privilege(
             project_slug=values["projectSlug"], identity_id=values["identityId"]
         ),
         privilege_slug=values["privilegeSlug"],
-        now=_now(),
+        now=current_time(),
     )
     return s.IdentityPrivilegeResponse(privilege=mapping.privilege(row))

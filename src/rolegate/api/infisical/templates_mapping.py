@@ -7,11 +7,9 @@ from typing import Any
 
 from rolegate.api.infisical import templates_schemas as s
 from rolegate.api.infisical.permission_wire import Issues, collect_rules, rules_out
-from rolegate.rbac.builtin_roles import BUILTIN_PROJECT_ROLES
 from rolegate.rbac.errors import InvalidInputError
-from rolegate.rbac.permissions import rules_to_json
-from rolegate.rbac.projects import ProjectView
-from rolegate.rbac.templates import (
+from rolegate.rbac.infisical.projects import ProjectView
+from rolegate.rbac.infisical.templates import (
     EnvironmentSpec,
     TemplateChanges,
     TemplateRoleSpec,
@@ -19,7 +17,9 @@ from rolegate.rbac.templates import (
     name_issues,
     role_issues,
 )
-from rolegate.rbac.templates_repository import TemplateFields
+from rolegate.rbac.infisical.views import TemplateFields
+from rolegate.rbac.permissions.builtin_roles import BUILTIN_PROJECT_ROLES
+from rolegate.rbac.permissions.rules import rules_to_json
 
 
 def _builtin_roles() -> list[s.TemplateRole]:

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter
 
+from rolegate.api.deps import Session, current_time
 from rolegate.api.infisical import templates_mapping as mapping
 from rolegate.api.infisical import templates_schemas as s
 from rolegate.api.infisical.auth import CurrentActor, InfisicalRoute
 from rolegate.api.infisical.errors import InfisicalError
-from rolegate.api.routing import error_responses, get_session
+from rolegate.api.routing import error_responses
 from rolegate.api.safe_update import READ_ETAG, SafeWrite
 from rolegate.api.safe_update_openapi import (
     READ_ETAG_RESPONSES,
@@ -21,10 +19,8 @@ from rolegate.api.safe_update_openapi import (
     WRITE_ETAG_RESPONSES,
 )
 from rolegate.api.security_schemes import INFISICAL_AUTH
-from rolegate.rbac import projects, templates
-from rolegate.rbac.templates_repository import TemplateFields
-
-Session = Annotated[AsyncSession, Depends(get_session)]
+from rolegate.rbac.infisical import projects, templates
+from rolegate.rbac.infisical.views import TemplateFields
 
 BASE = "/api/v1/project-templates"
 
@@ -34,10 +30,6 @@ router = APIRouter(
     responses=error_responses(InfisicalError, 400, 401, 403, 404, 422, 500, 503),
     dependencies=INFISICAL_AUTH,
 )
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @router.post(BASE, summary="Create a project template")
@@ -52,7 +44,7 @@ async def create_project_template(
         description=body.description,
         roles=roles,
         environments=environments,
-        now=_now(),
+        now=current_time(),
     )
     return s.ProjectTemplateResponse(projectTemplate=mapping.template(row))
 
@@ -66,7 +58,7 @@ async def create_project_template(
 async def list_project_templates(
     actor: CurrentActor, session: Session
 ) -> s.ProjectTemplateListResponse:
-    rows = await templates.list_templates(session, actor, now=_now())
+    rows = await templates.list_templates(session, actor, now=current_time())
     return s.ProjectTemplateListResponse(projectTemplates=[mapping.template(r) for r in rows])
 
 
@@ -84,7 +76,7 @@ def _template_response(row: TemplateFields) -> s.ProjectTemplateResponse:
 async def get_project_template(
     templateId: uuid.UUID, actor: CurrentActor, session: Session
 ) -> s.ProjectTemplateResponse:
-    row = await templates.get_template(session, actor, template_id=templateId, now=_now())
+    row = await templates.get_template(session, actor, template_id=templateId, now=current_time())
     return _template_response(row)
 
 
@@ -106,7 +98,7 @@ async def update_project_template(
         actor,
         template_id=templateId,
         changes=mapping.changes(body),
-        now=_now(),
+        now=current_time(),
         before_write=write.precondition(_template_response),
     )
     response = _template_response(row)
@@ -118,7 +110,9 @@ async def update_project_template(
 async def delete_project_template(
     templateId: uuid.UUID, actor: CurrentActor, session: Session
 ) -> s.ProjectTemplateResponse:
-    row = await templates.delete_template(session, actor, template_id=templateId, now=_now())
+    row = await templates.delete_template(
+        session, actor, template_id=templateId, now=current_time()
+    )
     return s.ProjectTemplateResponse(projectTemplate=mapping.template(row))
 
 
@@ -132,6 +126,6 @@ async def create_project(
         name=body.projectName,
         slug=body.slug,
         template_name=body.template,
-        now=_now(),
+        now=current_time(),
     )
     return s.CreateProjectResponse(project=mapping.project(view))

@@ -1,0 +1,49 @@
+"""Core objects → Infisical wire schemas (the only place ORM rows meet the wire)."""
+
+from __future__ import annotations
+
+from rolegate.api.infisical import groups_schemas as s
+from rolegate.rbac.infisical.project_groups import ProjectRoleSpec
+from rolegate.rbac.infisical.views import AssignmentFields, GroupMembershipView, RoleFields
+
+
+def role_row(assignment: AssignmentFields, role: RoleFields | None) -> s.ProjectRoleRow:
+    assert assignment.project_membership_id is not None  # noqa: S101 - project rows only
+    return s.ProjectRoleRow(
+        id=assignment.id,
+        role=assignment.role_key,
+        customRoleId=assignment.role_id,
+        customRoleSlug=role.slug if role is not None else None,
+        projectMembershipId=assignment.project_membership_id,
+        isTemporary=assignment.is_temporary,
+        temporaryMode=assignment.temporary_mode,
+        temporaryRange=assignment.temporary_range,
+        temporaryAccessStartTime=assignment.starts_at,
+        temporaryAccessEndTime=assignment.ends_at,
+        createdAt=assignment.created_at,
+        updatedAt=assignment.updated_at,
+    )
+
+
+def group_membership(view: GroupMembershipView) -> s.GroupMembership:
+    return s.GroupMembership(
+        id=view.membership.id,
+        groupId=view.group.id,
+        group=s.GroupSummary(id=view.group.id, name=view.group.name, slug=view.group.slug),
+        roles=[role_row(ra, role) for ra, role in view.roles],
+        createdAt=view.membership.created_at,
+        updatedAt=view.membership.updated_at,
+    )
+
+
+def role_specs(body: s.UpdateProjectGroupRequest) -> list[ProjectRoleSpec]:
+    return [
+        ProjectRoleSpec(
+            role=item.role,
+            is_temporary=item.isTemporary,
+            temporary_mode=item.temporaryMode if item.isTemporary else None,
+            temporary_range=item.temporaryRange if item.isTemporary else None,
+            temporary_access_start_time=item.start_time,
+        )
+        for item in body.roles
+    ]

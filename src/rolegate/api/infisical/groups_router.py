@@ -1,0 +1,144 @@
+"""Infisical routes: groups in projects (endpoint A and its siblings)."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Response
+
+from rolegate.api.deps import Session, current_time
+from rolegate.api.infisical import groups_mapping as mapping
+from rolegate.api.infisical import groups_schemas as s
+from rolegate.api.infisical.auth import CurrentActorInProject, InfisicalRoute
+from rolegate.api.infisical.errors import InfisicalError
+from rolegate.api.responses import ORJSONBody
+from rolegate.api.routing import error_responses
+from rolegate.api.safe_update import READ_ETAG, SafeWrite
+from rolegate.api.safe_update_openapi import (
+    READ_ETAG_RESPONSES,
+    SAFE_WRITE_OPENAPI,
+    WRITE_ETAG_RESPONSES,
+)
+from rolegate.api.security_schemes import INFISICAL_AUTH
+from rolegate.rbac.infisical import project_groups
+from rolegate.rbac.infisical.views import GroupMembershipView
+
+router = APIRouter(
+    route_class=InfisicalRoute,
+    tags=["Infisical"],
+    responses=error_responses(InfisicalError, 400, 401, 403, 404, 413, 422, 429, 500, 503),
+    dependencies=INFISICAL_AUTH,
+)
+
+
+GROUP_PATH = "/api/v2/workspace/{projectId}/groups/{groupId}"
+
+
+def _membership_response(view: GroupMembershipView) -> s.GroupMembershipResponse:
+    return s.GroupMembershipResponse(groupMembership=mapping.group_membership(view))
+
+
+@router.patch(
+    GROUP_PATH,
+    summary="Replace a group's roles in a project",
+    openapi_extra=SAFE_WRITE_OPENAPI,
+    response_model=s.UpdateProjectGroupResponse,
+    responses={**error_responses(InfisicalError, 412), **WRITE_ETAG_RESPONSES},
+)
+async def update_project_group(
+    projectId: uuid.UUID,
+    groupId: uuid.UUID,
+    body: s.UpdateProjectGroupRequest,
+    who: CurrentActorInProject,
+    write: SafeWrite,
+    session: Session,
+) -> Response:
+    view = await project_groups.replace_group_roles(
+        session,
+        who.actor,
+        project_id=projectId,
+        group_id=groupId,
+        specs=mapping.role_specs(body),
+        now=current_time(),
+        before_write=write.precondition(_membership_response),
+        access=who.access,
+    )
+    # The body is the GET's role rows and the ETag the GET's: the membership is dumped
+    # once for both, where returning the model had FastAPI serialize the rows again after
+    # the ETag's own dump. The bytes are the same: pydantic's JSON-mode values,
+    # compact, UTF-8 (``test_patch_body_is_what_fastapi_rendered``).
+    membership = mapping.group_membership(view).model_dump(mode="json", by_alias=True)
+    write.set_etag_of_document({"groupMembership": membership})
+    return ORJSONBody({"roles": membership["roles"]})
+
+
+@router.get(
+    GROUP_PATH,
+    summary="Get a group's membership in a project",
+    dependencies=[READ_ETAG],
+    responses=READ_ETAG_RESPONSES,
+)
+async def get_project_group(
+    projectId: uuid.UUID, groupId: uuid.UUID, who: CurrentActorInProject, session: Session
+) -> s.GroupMembershipResponse:
+    view = await project_groups.get_group_membership(
+        session,
+        who.actor,
+        project_id=projectId,
+        group_id=groupId,
+        now=current_time(),
+        access=who.access,
+    )
+    return _membership_response(view)
+
+
+@router.post(GROUP_PATH, summary="Add a group to a project")
+async def add_project_group(
+    projectId: uuid.UUID,
+    groupId: uuid.UUID,
+    who: CurrentActorInProject,
+    session: Session,
+    body: s.AddProjectGroupRequest | None = None,
+) -> s.GroupMembershipResponse:
+    view = await project_groups.add_group_to_project(
+        session,
+        who.actor,
+        project_id=projectId,
+        group_id=groupId,
+        role_slug=(body or s.AddProjectGroupRequest()).role,
+        now=current_time(),
+        access=who.access,
+    )
+    return s.GroupMembershipResponse(groupMembership=mapping.group_membership(view))
+
+
+@router.delete(GROUP_PATH, summary="Remove a group from a project")
+async def remove_project_group(
+    projectId: uuid.UUID, groupId: uuid.UUID, who: CurrentActorInProject, session: Session
+) -> s.GroupMembershipResponse:
+    view = await project_groups.remove_group_from_project(
+        session,
+        who.actor,
+        project_id=projectId,
+        group_id=groupId,
+        now=current_time(),
+        access=who.access,
+    )
+    return s.GroupMembershipResponse(groupMembership=mapping.group_membership(view))
+
+
+@router.get(
+    "/api/v2/workspace/{projectId}/groups",
+    summary="List the groups of a project",
+    dependencies=[READ_ETAG],
+    responses=READ_ETAG_RESPONSES,
+)
+async def list_project_groups(
+    projectId: uuid.UUID, who: CurrentActorInProject, session: Session
+) -> s.GroupMembershipListResponse:
+    views = await project_groups.list_group_memberships(
+        session, who.actor, project_id=projectId, now=current_time(), access=who.access
+    )
+    return s.GroupMembershipListResponse(
+        groupMemberships=[mapping.group_membership(v) for v in views]
+    )

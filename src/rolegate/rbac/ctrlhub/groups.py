@@ -1,0 +1,303 @@
+"""ctrl-hub role groups: reading, creating, members and deleting (E's siblings).
+
+A role group is a ``groups`` row; its bindings are ``role_assignments`` rows of the group
+with surface ``ctrlhub``, kind ``binding`` and a condition. Writers lock the group row
+(``SELECT ... FOR UPDATE``), so concurrent writes serialize and the stored bindings are
+always exactly one submitted list. Rows that other surfaces made for the group (CSP
+roles, Infisical project roles) are never touched here. Endpoint E, the PATCH, is
+:mod:`rolegate.rbac.ctrlhub.group_update`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rolegate.rbac import org_grants, repository
+from rolegate.rbac.actors import Actor
+from rolegate.rbac.catalogue import ORG_ROLES
+from rolegate.rbac.ctrlhub import groups_repository as repo
+from rolegate.rbac.ctrlhub.access import OrgAccess, org_access, require_iam_admin
+from rolegate.rbac.ctrlhub.bindings import binding_rows, custom_names
+from rolegate.rbac.ctrlhub.views import (
+    BindingSpec,
+    BindingView,
+    CatalogueRole,
+    GroupView,
+    MemberView,
+    audit_state,
+    binding_view,
+)
+from rolegate.rbac.errors import (
+    ConflictError,
+    GroupNotFoundError,
+    InvalidInputError,
+    NotFoundError,
+)
+from rolegate.rbac.models import Group, Role, RoleAssignment
+
+MAX_SLUG_ATTEMPTS = 50
+
+
+# --- authorization -------------------------------------------------------------------
+
+
+async def authorize(
+    session: AsyncSession,
+    actor: Actor,
+    org_id: uuid.UUID,
+    now: dt.datetime,
+    access: OrgAccess | None = None,
+) -> None:
+    """The org exists (404), the actor is in it (403) and administers its IAM (403).
+
+    ``access`` is what the surface's auth loaded with the token check (one query); without
+    it (or for another org), it is read here.
+    """
+    if access is None or access.org_id != org_id:
+        access = await org_access(session, actor, org_id, now)
+    require_iam_admin(access)
+
+
+def group_not_found(group_id: uuid.UUID) -> GroupNotFoundError:
+    return GroupNotFoundError(f"Group {group_id} not found")
+
+
+async def authorize_iam_admin(
+    session: AsyncSession, actor: Actor, org_id: uuid.UUID, now: dt.datetime
+) -> None:
+    """The check every ctrl-hub route makes, for the binding explanations to reuse."""
+    await authorize(session, actor, org_id, now)
+
+
+# --- reading -------------------------------------------------------------------------
+
+
+def _binding_view(ra: RoleAssignment, role: Role | None) -> BindingView:
+    return binding_view(ra.id, ra.role_key, role.name if role is not None else None, ra.condition)
+
+
+async def _views(
+    session: AsyncSession, org_id: uuid.UUID, groups: Sequence[Group], now: dt.datetime
+) -> list[GroupView]:
+    ids = [g.id for g in groups]
+    bindings = await repo.bindings_of(session, ids)
+    members = await repo.members_of(session, ids)
+    users = list({u.id: u for us in members.values() for u in us}.values())
+    grants = await org_grants.effective_grants(session, org_id, users, now)
+    return [
+        GroupView(
+            group=g,
+            bindings=[_binding_view(ra, role) for ra, role in bindings[g.id]],
+            members=[
+                MemberView(user=u, grants=[x.name for x in grants[u.id]]) for u in members[g.id]
+            ],
+        )
+        for g in groups
+    ]
+
+
+async def _view(session: AsyncSession, group: Group, now: dt.datetime) -> GroupView:
+    return (await _views(session, group.org_id, [group], now))[0]
+
+
+async def get_group(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    org_id: uuid.UUID,
+    group_id: uuid.UUID,
+    now: dt.datetime,
+    access: OrgAccess | None = None,
+) -> GroupView:
+    await authorize(session, actor, org_id, now, access)
+    group = await repository.get_group(session, group_id, org_id)
+    if group is None:
+        raise group_not_found(group_id)
+    return await _view(session, group, now)
+
+
+async def list_groups(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    org_id: uuid.UUID,
+    now: dt.datetime,
+    access: OrgAccess | None = None,
+) -> list[GroupView]:
+    await authorize(session, actor, org_id, now, access)
+    return await _views(session, org_id, await repo.list_groups(session, org_id), now)
+
+
+async def role_catalogue(
+    session: AsyncSession, actor: Actor, *, now: dt.datetime
+) -> list[CatalogueRole]:
+    """The roles a binding may name in the actor's org: the fixed ones, then custom ones."""
+    fixed = [
+        CatalogueRole(id=name, name=name, description=title, custom=False)
+        for name, title in ORG_ROLES.items()
+    ]
+    custom = [
+        CatalogueRole(id=str(r.id), name=r.name, description=r.description, custom=True)
+        for r in await repo.org_custom_roles(session, actor.org_id)
+        if r.name not in ORG_ROLES
+    ]
+    return fixed + custom
+
+
+# --- writing -------------------------------------------------------------------------
+
+
+def slugify(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return slug[:200] or "group"
+
+
+async def create_group(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    org_id: uuid.UUID,
+    name: str,
+    description: str,
+    bindings: Sequence[BindingSpec],
+    group_id: uuid.UUID | None,
+    now: dt.datetime,
+    access: OrgAccess | None = None,
+) -> GroupView:
+    await authorize(session, actor, org_id, now, access)
+    new_id = group_id or uuid.uuid4()
+    if group_id is not None and await repo.group_id_taken(session, group_id):
+        raise ConflictError(f"A group with id {group_id} already exists")
+    base = slugify(name)
+    group = None
+    # The slug (used by the Infisical surface) must be unique in the org; names need not be.
+    for attempt in range(1, MAX_SLUG_ATTEMPTS + 1):
+        slug = base if attempt == 1 else f"{base}-{attempt}"
+        group = await repo.insert_group(
+            session,
+            group_id=new_id,
+            org_id=org_id,
+            name=name,
+            slug=slug,
+            description=description,
+            now=now,
+        )
+        if group is not None:
+            break
+        if await repo.group_id_taken(session, new_id):
+            raise ConflictError(f"A group with id {new_id} already exists")
+    if group is None:
+        raise ConflictError(f"Too many groups are named like '{name}'")
+    custom = await repo.org_roles_by_name(session, org_id, custom_names(bindings))
+    rows = binding_rows(
+        actor,
+        org_id=group.org_id,
+        group_id=group.id,
+        specs=bindings,
+        custom=custom,
+        existing=[],
+        now=now,
+    )
+    await repo.replace_bindings(session, group.id, rows)
+    view = await _view(session, group, now)
+    await repository.record_audit(
+        session,
+        actor=actor,
+        action="ctrlhub.group.create",
+        target_type="group",
+        target_id=group.id,
+        before=None,
+        after=audit_state(view),
+    )
+    return view
+
+
+async def _locked(
+    session: AsyncSession,
+    actor: Actor,
+    org_id: uuid.UUID,
+    group_id: uuid.UUID,
+    now: dt.datetime,
+    access: OrgAccess | None,
+) -> Group:
+    await authorize(session, actor, org_id, now, access)
+    group = await repository.lock_group(session, group_id, org_id)
+    if group is None:
+        raise group_not_found(group_id)
+    return group
+
+
+async def replace_members(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    org_id: uuid.UUID,
+    group_id: uuid.UUID,
+    user_ids: Sequence[uuid.UUID],
+    now: dt.datetime,
+    access: OrgAccess | None = None,
+) -> GroupView:
+    """Replace the group's members; every user must belong to the org (404 naming it)."""
+    seen: set[uuid.UUID] = set()
+    for index, uid in enumerate(user_ids):
+        if uid in seen:
+            raise InvalidInputError(
+                [
+                    {
+                        "code": "invalid",
+                        "message": f"User {uid} is given twice",
+                        "path": ["members", index],
+                    }
+                ]
+            )
+        seen.add(uid)
+    group = await _locked(session, actor, org_id, group_id, now, access)
+    users = await repo.users_of_org(session, org_id, user_ids)
+    for index, uid in enumerate(user_ids):
+        if uid not in users:
+            raise NotFoundError(
+                f"User {uid} not found in this organisation", path=["members", index]
+            )
+    before = audit_state(await _view(session, group, now))
+    await repo.replace_members(session, group.id, user_ids)
+    group = await repo.update_group(session, group.id, {}, now)
+    after = await _view(session, group, now)
+    await repository.record_audit(
+        session,
+        actor=actor,
+        action="ctrlhub.group.members.replace",
+        target_type="group",
+        target_id=group.id,
+        before=before,
+        after=audit_state(after),
+    )
+    return after
+
+
+async def delete_group(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    org_id: uuid.UUID,
+    group_id: uuid.UUID,
+    now: dt.datetime,
+    access: OrgAccess | None = None,
+) -> None:
+    """Delete the group everywhere: it is one group for every surface."""
+    group = await _locked(session, actor, org_id, group_id, now, access)
+    before = audit_state(await _view(session, group, now))
+    await repo.delete_group(session, group.id)
+    await repository.record_audit(
+        session,
+        actor=actor,
+        action="ctrlhub.group.delete",
+        target_type="group",
+        target_id=group.id,
+        before=before,
+        after=None,
+    )

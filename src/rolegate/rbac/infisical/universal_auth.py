@@ -1,0 +1,87 @@
+"""Infisical universal auth: client id and secret for an access token; shared by the CLI
+and the HTTP surface."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rolegate.rbac import repository
+from rolegate.rbac.errors import AuthenticationError, IdentityNotFoundError, InvalidCredentialsError
+from rolegate.rbac.infisical import universal_auth_repository as repo
+from rolegate.rbac.models import Identity
+from rolegate.rbac.secrets import verify_client_secret
+from rolegate.rbac.tokens import IssuedToken, TokenCodec
+
+
+@dataclass(frozen=True, slots=True)
+class InfisicalLogin:
+    token: IssuedToken
+    expires_in: int
+    max_ttl: int
+
+
+async def _mint_for_identity(
+    session: AsyncSession,
+    codec: TokenCodec,
+    identity: Identity,
+    ttl: int,
+    now: dt.datetime,
+) -> IssuedToken:
+    issued = codec.mint(
+        surface="infisical",
+        subject=identity.id,
+        ttl_seconds=ttl,
+        claims={"org": str(identity.org_id), "authMethod": "universal-auth"},
+        now=now,
+    )
+    await repository.record_access_token(
+        session,
+        jti=issued.jti,
+        surface="infisical",
+        principal_id=identity.id,
+        issued_at=issued.issued_at,
+        expires_at=issued.expires_at,
+    )
+    return issued
+
+
+async def universal_auth_login(
+    session: AsyncSession, codec: TokenCodec, client_id: str, client_secret: str, now: dt.datetime
+) -> InfisicalLogin:
+    credential, identity = await repo.credential_by_client_id(session, client_id)
+    # Always verify (against a dummy hash when the client is unknown): equal timing.
+    ok = verify_client_secret(credential.client_secret_hash if credential else None, client_secret)
+    if not ok or credential is None or identity is None:
+        raise InvalidCredentialsError("Invalid credentials")
+    issued = await _mint_for_identity(session, codec, identity, credential.access_token_ttl, now)
+    return InfisicalLogin(
+        token=issued,
+        expires_in=credential.access_token_ttl,
+        max_ttl=credential.access_token_max_ttl,
+    )
+
+
+async def mint_identity_token(
+    session: AsyncSession, codec: TokenCodec, identity_id: uuid.UUID, now: dt.datetime
+) -> InfisicalLogin:
+    """What ``rolegate token infisical`` prints: a token as universal-auth login would give."""
+    found = await repo.identity_with_credential(session, identity_id)
+    if found is None:
+        raise IdentityNotFoundError(f"Failed to find identity with id {identity_id}")
+    identity, credential = found
+    ttl = credential.access_token_ttl if credential else 7200
+    max_ttl = credential.access_token_max_ttl if credential else 2592000
+    issued = await _mint_for_identity(session, codec, identity, ttl, now)
+    return InfisicalLogin(token=issued, expires_in=ttl, max_ttl=max_ttl)
+
+
+async def revoke_token(
+    session: AsyncSession, codec: TokenCodec, token: str, surface: str, now: dt.datetime
+) -> None:
+    claims = codec.verify(token, surface=surface)
+    if not await repository.revoke_access_token(session, claims["jti"], now):
+        raise AuthenticationError("Token is already revoked or unknown")

@@ -1,0 +1,188 @@
+"""The grant boundary: does an actor hold every permission it is about to grant?
+
+A condition-aware subset test, sound but incomplete: when in doubt, the actor does not
+hold the permission. Its reasoning about globs assumes canonical values: non-empty, and
+paths without empty, ``.`` or ``..`` segments or a trailing slash (other than ``/``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any, Final
+
+from rolegate.rbac.permissions.globs import glob_matches, glob_within, globs_disjoint, is_literal
+from rolegate.rbac.permissions.rules import (
+    Condition,
+    Conditions,
+    Rule,
+    value_matches,
+    wire_conditions,
+)
+from rolegate.rbac.permissions.schema import EQ, GLOB, IN, NE, SUBJECTS
+
+# Above this many $in combinations a requested rule is checked whole rather than split.
+_MAX_SLICES: Final = 256
+
+
+def _multi_valued(subject: str, key: str) -> bool:
+    spec = SUBJECTS.get(subject)
+    return spec is None or key in spec.multi_valued_keys  # unknown: assume the worst
+
+
+def _within(child: Condition, parent: Condition, multi: bool) -> bool:
+    """Conservatively: does every value satisfying ``child`` satisfy ``parent``?"""
+    if child == parent:
+        return True
+    (c_op, c_val), (p_op, p_val) = child, parent
+    if c_op == IN:  # $in is the union of one $eq per element, on lists too
+        return all(_within((EQ, item), parent, multi) for item in c_val)
+    if not isinstance(c_val, str):
+        return False
+    if c_op == GLOB and is_literal(c_val):
+        c_op = EQ
+    if multi:
+        # "contains x" implies only membership-style parents; $ne/$glob children on a
+        # list also admit lists holding other values.
+        return c_op == EQ and p_op != NE and value_matches(p_op, p_val, c_val)
+    if c_op == EQ:
+        return value_matches(p_op, p_val, c_val)
+    if c_op == GLOB and p_op == NE:
+        return not glob_matches(p_val, c_val) if isinstance(p_val, str) else False
+    if c_op == GLOB and p_op == GLOB and isinstance(p_val, str):
+        return glob_within(c_val, p_val)
+    # A $ne child admits every other value, dot-leading ones included, which no glob
+    # matches; only the identical $ne (handled above) contains it.
+    return False
+
+
+_RANK: Final = {EQ: 0, IN: 0, GLOB: 1, NE: 2}
+
+
+def _disjoint(a: Condition, b: Condition, multi: bool) -> bool:
+    """Conservatively: can no value satisfy both ``a`` and ``b``?"""
+    if multi:
+        return False  # one tag list can satisfy any two tag conditions
+    (a_op, a_val), (b_op, b_val) = sorted((a, b), key=lambda c: _RANK[c[0]])
+    if a_op in (EQ, IN):  # a finite set: test each of its values
+        values = (a_val,) if isinstance(a_val, str) else a_val
+        return not any(value_matches(b_op, b_val, value) for value in values)
+    if a_op == GLOB and b_op == GLOB and isinstance(a_val, str) and isinstance(b_val, str):
+        for literal, other in ((a_val, b_val), (b_val, a_val)):
+            if is_literal(literal):
+                return not glob_matches(literal, other)
+        return globs_disjoint(a_val, b_val)
+    if a_op == GLOB and isinstance(a_val, str) and is_literal(a_val):
+        return not value_matches(b_op, b_val, a_val)
+    return False  # $ne against $ne or a real glob: both admit unboundedly many values
+
+
+def _conditions_within(child: Conditions | None, parent: Conditions | None, subject: str) -> bool:
+    if parent is None:
+        return True
+    for key, spec in parent.items():
+        if child is None or key not in child:
+            return False  # the child admits values of this key the parent does not
+        c_cond, p_cond = next(iter(child[key].items())), next(iter(spec.items()))
+        if not _within(c_cond, p_cond, _multi_valued(subject, key)):
+            return False
+    return True
+
+
+def _may_overlap(deny: Conditions | None, request: Conditions | None, subject: str) -> bool:
+    if deny is None or request is None:
+        return True
+    return not any(
+        key in request
+        and _disjoint(
+            next(iter(spec.items())), next(iter(request[key].items())), _multi_valued(subject, key)
+        )
+        for key, spec in deny.items()
+    )
+
+
+def _slices(conditions: Conditions | None) -> list[Conditions | None]:
+    """Split each $in into its elements, so that different actor rules may cover them."""
+    if conditions is None:
+        return [None]
+    keys = list(conditions)
+    options: list[list[Condition]] = []
+    for key in keys:
+        ((op, value),) = conditions[key].items()
+        options.append([(EQ, item) for item in value] if op == IN else [(op, value)])
+    if math.prod(len(option) for option in options) > _MAX_SLICES:
+        return [conditions]
+    return [
+        {key: {op: value} for key, (op, value) in zip(keys, combo, strict=True)}
+        for combo in itertools.product(*options)
+    ]
+
+
+def _covered(
+    subject: str,
+    conditions: Conditions | None,
+    relevant_allows: Sequence[Rule],
+    relevant_denies: Sequence[Rule],
+) -> bool:
+    """The allows and denies given are the actor's rules for this subject and action."""
+    if conditions is None:
+        # Most requested rules (a role's) carry no conditions: then only an unconditioned
+        # allow contains them and any deny may overlap. The general test below agrees; this
+        # is the grant check's hot path, run for dozens of pairs per request.
+        return not relevant_denies and any(not r.conditions for r in relevant_allows)
+    return all(
+        any(_conditions_within(part, r.conditions, subject) for r in relevant_allows)
+        and not any(_may_overlap(d.conditions, part, subject) for d in relevant_denies)
+        for part in _slices(conditions)
+    )
+
+
+_NO_RULES: Final[tuple[Rule, ...]] = ()
+
+
+def _by_subject_action(rules: Iterable[Rule]) -> dict[tuple[str, str], list[Rule]]:
+    """Index rules by (subject, action): a grant checks dozens of pairs against them."""
+    index: dict[tuple[str, str], list[Rule]] = {}
+    for rule in rules:
+        for action in rule.actions:
+            index.setdefault((rule.subject, action), []).append(rule)
+    return index
+
+
+def missing_permissions(
+    actor_rules: Iterable[Rule], requested_rules: Iterable[Rule]
+) -> list[dict[str, Any]]:
+    """Requested permissions the actor does not hold, one entry per rule and action.
+
+    Each entry is ``{"subject", "action": <one action>, "conditions"?}`` in wire form.
+    A requested rule is held when an actor allow rule contains it (every key the allow
+    constrains is constrained at least as tightly by the request; each ``$in`` value
+    may be contained by a different allow rule) and no actor deny rule may overlap it.
+    Requested deny rules only take permissions away, so granting one never exceeds
+    what the actor holds; they need no covering.
+    """
+    actor = list(actor_rules)
+    allows = _by_subject_action(rule for rule in actor if not rule.inverted)
+    denies = _by_subject_action(rule for rule in actor if rule.inverted)
+    missing: list[dict[str, Any]] = []
+    for rule in requested_rules:
+        if rule.inverted:
+            continue
+        for action in rule.actions:
+            key = (rule.subject, action)
+            relevant_allows = allows.get(key, _NO_RULES)
+            relevant_denies = denies.get(key, _NO_RULES)
+            if _covered(rule.subject, rule.conditions, relevant_allows, relevant_denies):
+                continue
+            entry: dict[str, Any] = {"subject": rule.subject, "action": action}
+            if rule.conditions:
+                entry["conditions"] = wire_conditions(rule.conditions)
+            if entry not in missing:
+                missing.append(entry)
+    return missing
+
+
+def covers(actor_rules: Iterable[Rule], requested_rules: Iterable[Rule]) -> bool:
+    """Whether the actor holds every permission in ``requested_rules``."""
+    return not missing_permissions(actor_rules, requested_rules)
