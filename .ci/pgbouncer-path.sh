@@ -106,6 +106,11 @@ echo "tests through PgBouncer (transaction pooling)"
 # pid. Behind PgBouncer a client connection owns no backend (the pid belongs to whichever
 # server connection ran that transaction, possibly the test's own next one), and a dead
 # server connection is PgBouncer's to replace, which the client never sees.
+# The statement timeout raised for the suite alone: its concurrency tests queue 32 PATCHes
+# behind one row lock, and with twice the round trips per statement (unnamed statements)
+# the last in the queue can wait past the 5 s default on a loaded host, as one did (a 503).
+# The timeout itself, in this mode, is tested by tests/test_pgbouncer_mode.py.
 ROLEGATE_TEST_DATABASE_URL="postgresql://rolegate:ci-password@127.0.0.1:$BOUNCER_PORT/postgres" \
+  ROLEGATE_DB__STATEMENT_TIMEOUT_MS=30000 \
   .venv/bin/pytest -n 2 -q -p no:cacheprovider tests/api \
   --deselect tests/api/test_reconnect.py "$@"
