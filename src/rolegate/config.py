@@ -7,8 +7,10 @@ The flat names the contract documents (``ROLEGATE_DATABASE_URL``, ``ROLEGATE_DAT
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -26,6 +28,12 @@ class AuthSettings(BaseModel):
     jwt_secret: SecretStr | None = None
     jwt_algorithm: str = "HS256"
     issuer: str = "rolegate"
+    # The HMAC key of generated client secrets (rbac/secrets.py), kept out of the database
+    # so a stolen table alone cannot test a guess. Unset: generated once into the data dir,
+    # like jwt_secret. Changing it invalidates those stored hashes (load the seed again).
+    secret_hash_key: SecretStr | None = None
+    # Logins checking a secret at once, and threads for the argon2 checks among them.
+    secret_hash_concurrency: int = Field(default=2, ge=1)
     infisical_default_token_ttl: int = 7200
     csp_token_ttl: int = 1800
     ctrlhub_session_ttl: int = 86400
@@ -93,17 +101,36 @@ class Settings(BaseSettings):
 
 
 def resolve_jwt_secret(settings: Settings) -> str:
-    if settings.auth.jwt_secret is not None:
-        secret = settings.auth.jwt_secret.get_secret_value()
+    return _server_secret(settings, settings.auth.jwt_secret, "JWT_SECRET", "jwt-secret")
+
+
+def resolve_secret_hash_key(settings: Settings) -> bytes:
+    key = _server_secret(
+        settings, settings.auth.secret_hash_key, "SECRET_HASH_KEY", "secret-hash-key"
+    )
+    return key.encode("utf-8")
+
+
+def _server_secret(settings: Settings, given: SecretStr | None, name: str, file: str) -> str:
+    """``given`` (from ROLEGATE_AUTH__<name>), else one generated into the data dir."""
+    if given is not None:
+        secret = given.get_secret_value()
         if len(secret) < 32:
-            raise ValueError("ROLEGATE_AUTH__JWT_SECRET must be at least 32 characters")
+            raise ValueError(f"ROLEGATE_AUTH__{name} must be at least 32 characters")
         return secret
-    path = settings.data_dir / "jwt-secret"
+    path = settings.data_dir / file
     if not path.exists():
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
+        # Written aside, then linked into place: two processes starting at once agree on
+        # the first one linked, and neither can read a half-written file.
+        fd, draft = tempfile.mkstemp(dir=settings.data_dir, prefix=f".{file}-")  # 0600
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+            with contextlib.suppress(FileExistsError):
+                os.link(draft, path)
+        finally:
+            os.unlink(draft)
     return path.read_text().strip()
 
 

@@ -20,10 +20,11 @@ from rolegate.api.infisical import errors as infisical_errors
 from rolegate.api.infisical.router import router as infisical_router
 from rolegate.api.middleware import RequestContextMiddleware
 from rolegate.api.surface_errors import SurfaceErrors
-from rolegate.config import Settings, get_settings, resolve_jwt_secret
+from rolegate.config import Settings, get_settings, resolve_jwt_secret, resolve_secret_hash_key
 from rolegate.context import request_id_var
 from rolegate.db import create_engine, create_sessionmaker
 from rolegate.logs import configure_logging
+from rolegate.rbac.secrets import SecretHasher, SecretVerifier
 from rolegate.rbac.tokens import TokenCodec
 
 
@@ -33,6 +34,10 @@ def token_codec(settings: Settings) -> TokenCodec:
         algorithm=settings.auth.jwt_algorithm,
         issuer=settings.auth.issuer,
     )
+
+
+def secret_hasher(settings: Settings) -> SecretHasher:
+    return SecretHasher(key=resolve_secret_hash_key(settings))
 
 
 def create_app(
@@ -61,6 +66,7 @@ def create_app(
         finally:
             if worker is not None:
                 await worker.stop()
+            app.state.secrets.close()
             if own_engine:
                 await active.dispose()
 
@@ -72,6 +78,9 @@ def create_app(
     )
     app.state.settings = settings
     app.state.tokens = token_codec(settings)
+    app.state.secrets = SecretVerifier(
+        secret_hasher(settings), settings.auth.secret_hash_concurrency
+    )
     app.state.migration_head = ops.current_head()
     if engine is not None:
         app.state.engine = engine

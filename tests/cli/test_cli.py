@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,8 +22,13 @@ ROLEGATE = [sys.executable, "-m", "rolegate.cli"]
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "data"
+def data_dir() -> Iterator[Path]:
+    # Not under pytest's tmp_path: the embedded server runs as its own system user when
+    # we are root, and any other pytest run by root resets /tmp/pytest-of-root to 0700,
+    # which locked that user out of a data dir inside it mid-test.
+    root = Path(tempfile.mkdtemp(prefix="rg-cli-"))
+    yield root / "data"
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def _env(data_dir: Path) -> dict[str, str]:
@@ -143,3 +150,25 @@ def test_token_for_unknown_identity_fails_clearly(data_dir: Path) -> None:
     result = rolegate(data_dir, "token", "infisical", "--identity", "not-a-uuid", check=False)
     assert result.returncode == 2
     assert "must be a UUID" in result.stderr
+
+
+def test_two_commands_starting_on_a_fresh_data_dir_at_once_both_succeed_cleanly(
+    data_dir: Path,
+) -> None:
+    # What two xdist workers did on the first `make test`: both found no server and no
+    # database and prepared them at once.
+    commands = [
+        subprocess.Popen(  # noqa: S603 - our own CLI
+            [*ROLEGATE, "migrate"],
+            env=_env(data_dir),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [command.communicate(timeout=120) for command in commands]
+
+    assert [command.returncode for command in commands] == [0, 0], outputs
+    assert [out for out, _ in outputs] == ["migrations: at head\n"] * 2
+    assert [err for _, err in outputs] == ["", ""]

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from rolegate import migrations
+from rolegate import migrations, supervision
 from rolegate.api import metrics as m
 from rolegate.rbac import guards
 
@@ -19,6 +19,7 @@ log = logging.getLogger("rolegate.api")
 
 class Health(BaseModel):
     status: str
+    database: str | None = None
 
 
 class Readiness(BaseModel):
@@ -28,8 +29,17 @@ class Readiness(BaseModel):
     expected: str | None = None
 
 
-@router.get("/healthz", summary="The process is up")
-async def healthz() -> Health:
+@router.get(
+    "/healthz",
+    summary="The process is up (and can still bring back the embedded database it owns)",
+    responses={503: {"model": Health}},
+)
+async def healthz(response: Response) -> Health:
+    # A database outage alone is /readyz's business (503 until it is back); only an
+    # embedded database this process owns and failed to restart makes it unhealthy.
+    if supervision.embedded_database_lost():
+        response.status_code = 503
+        return Health(status="unhealthy", database="embedded database could not be restarted")
     return Health(status="ok")
 
 

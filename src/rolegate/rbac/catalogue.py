@@ -13,6 +13,12 @@ ORG_ROLES: dict[str, str] = {
     "support_user": "Support User",
 }
 
+# The nested org roles, strongest first: each covers the ones after it (owner ⊇ admin ⊇
+# member). The add-ons and the org's custom roles are in no tier: they administer nothing
+# (only the fixed roles count for IAM), so org_admin and above cover them.
+ORG_ROLE_TIERS: tuple[str, ...] = ("org_owner", "org_admin", "org_member")
+COVERS_UNTIERED = "org_admin"
+
 # Who may administer IAM (ctrl-hub groups, CSP reads): owners and admins.
 IAM_ADMIN_ROLES = frozenset({"org_owner", "org_admin"})
 

@@ -63,6 +63,15 @@ class PermissionBoundaryError(RbacError):
         self.missing = missing
 
 
+class OrgBoundaryError(PermissionDeniedError):
+    """The actor would grant, take away or reach a member into an org role it does not
+    hold itself (rolegate.rbac.org_boundary)."""
+
+    def __init__(self, message: str, missing: list[str]) -> None:
+        super().__init__(message, missingRoles=missing)
+        self.missing = missing
+
+
 class ConflictError(RbacError):
     """The request is well formed but contradicts the current state (e.g. a taken slug)."""
 

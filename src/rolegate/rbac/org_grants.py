@@ -53,10 +53,15 @@ def facts_of(user: UserFields) -> PrincipalFacts:
     )
 
 
+def grant_named(role_key: str, role_name: str | None) -> OrgGrant | None:
+    """The org role an assignment's ``role_key`` (and custom role name) names."""
+    if role_key == "custom":
+        return OrgGrant(name=role_name, builtin=False) if role_name else None
+    return OrgGrant(name=role_key, builtin=True)
+
+
 def _grant_of(row: GrantRow) -> OrgGrant | None:
-    if row.role_key == "custom":
-        return OrgGrant(name=row.role_name, builtin=False) if row.role_name else None
-    return OrgGrant(name=row.role_key, builtin=True)
+    return grant_named(row.role_key, row.role_name)
 
 
 def _counted_grant(row: GrantRow, facts: PrincipalFacts) -> OrgGrant | None:
@@ -136,3 +141,12 @@ async def is_iam_admin(
 ) -> bool:
     """org_owner or org_admin now, directly or through a group."""
     return administers_iam(await held_catalogue_roles(session, user.id, org_id, now))
+
+
+async def group_roles(
+    session: AsyncSession, group_id: uuid.UUID, now: dt.datetime
+) -> set[OrgGrant]:
+    """Every org role the group gives (or will give) its members, on any surface: what a
+    change of its members or its deletion reaches (rolegate.rbac.org_boundary)."""
+    rows = await org_grants_repository.group_role_rows(session, group_id, now)
+    return {g for key, name in rows if (g := grant_named(key, name)) is not None}

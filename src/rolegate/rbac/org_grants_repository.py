@@ -120,3 +120,22 @@ class UserRow:
 
 async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
     return await session.get(User, user_id)
+
+
+async def group_role_rows(
+    session: AsyncSession, group_id: uuid.UUID, now: dt.datetime
+) -> list[tuple[str, str | None]]:
+    """(role_key, custom role name) of every org-level assignment the group holds, on any
+    surface, that has not ended: active ones and those whose window opens later, and
+    bindings whatever their condition says (a member's attributes can change)."""
+    ra = RoleAssignment
+    stmt = (
+        select(ra.role_key, Role.name)
+        .outerjoin(Role, Role.id == ra.role_id)
+        .where(
+            ra.group_id == group_id,
+            ra.kind == any_(literal(list(ORG_KINDS), ARRAY(String))),
+            (ra.ends_at.is_(None)) | (ra.ends_at > now),
+        )
+    )
+    return [(row[0], row[1]) for row in (await session.execute(stmt)).all()]

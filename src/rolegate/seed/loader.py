@@ -15,7 +15,9 @@ import datetime as dt
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rolegate.config import Settings, get_settings, resolve_secret_hash_key
 from rolegate.rbac.models import Group, Identity, Organization, Role, User
+from rolegate.rbac.secrets import SecretHasher
 from rolegate.seed import organization, projects
 from rolegate.seed import schema as s
 from rolegate.seed.reading import SeedError, parse_seed, read_seed_file
@@ -25,8 +27,10 @@ __all__ = ["SeedError", "SeedLoader", "load_seed", "parse_seed", "read_seed_file
 
 
 class SeedLoader:
-    def __init__(self, session: AsyncSession, now: dt.datetime | None = None) -> None:
-        self.store = SeedStore(session, now)
+    def __init__(
+        self, session: AsyncSession, secrets: SecretHasher, now: dt.datetime | None = None
+    ) -> None:
+        self.store = SeedStore(session, secrets, now)
 
     async def load(self, seed: s.SeedFile) -> dict[str, int]:
         for index, org in enumerate(seed.organizations):
@@ -65,6 +69,13 @@ class SeedLoader:
             await projects.load_template(store, org, t, f"{where}.project_templates[{i}]")
 
 
-async def load_seed(session: AsyncSession, seed: s.SeedFile) -> dict[str, int]:
-    """Load ``seed`` in the caller's transaction (the caller commits or rolls back)."""
-    return await SeedLoader(session).load(seed)
+async def load_seed(
+    session: AsyncSession, seed: s.SeedFile, settings: Settings | None = None
+) -> dict[str, int]:
+    """Load ``seed`` in the caller's transaction (the caller commits or rolls back).
+
+    ``settings`` give the key client secrets are hashed with (default: the environment's),
+    which must be the serving process's.
+    """
+    key = resolve_secret_hash_key(settings or get_settings())
+    return await SeedLoader(session, SecretHasher(key=key)).load(seed)

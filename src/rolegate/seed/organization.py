@@ -20,7 +20,6 @@ from rolegate.rbac.models import (
     UniversalAuthCredential,
     User,
 )
-from rolegate.rbac.secrets import hash_client_secret, verify_client_secret
 from rolegate.seed import schema as s
 from rolegate.seed.reading import SeedError
 from rolegate.seed.store import SeedStore
@@ -79,11 +78,11 @@ async def load_identity(
             existing = UniversalAuthCredential(id=uuid.uuid4(), identity_id=identity.id)
             session.add(existing)
         existing.client_id = ua.client_id
-        # Re-hashing on every load would churn the row; keep a hash that still matches.
-        if not existing.client_secret_hash or not verify_client_secret(
-            existing.client_secret_hash, ua.client_secret
-        ):
-            existing.client_secret_hash = hash_client_secret(ua.client_secret)
+        # Re-hashing on every load would churn the row; keep a hash that still matches,
+        # unless the scheme would now store another kind for this secret.
+        verdict = store.secrets.verify(existing.client_secret_hash or None, ua.client_secret)
+        if not verdict.ok or verdict.rehash:
+            existing.client_secret_hash = store.secrets.hash(ua.client_secret)
         existing.access_token_ttl = ua.access_token_ttl
         existing.access_token_max_ttl = ua.access_token_max_ttl
         await session.flush()

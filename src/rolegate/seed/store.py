@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolegate.db import Base
 from rolegate.rbac.models import CspApiToken, Organization, Role, RoleAssignment, SessionToken, User
-from rolegate.rbac.secrets import token_digest
+from rolegate.rbac.secrets import SecretHasher, token_digest
 
 M = TypeVar("M", bound=Base)
 
@@ -20,8 +20,11 @@ M = TypeVar("M", bound=Base)
 class SeedStore:
     """One load's session, its clock, and how many rows of each table it upserted."""
 
-    def __init__(self, session: AsyncSession, now: dt.datetime | None = None) -> None:
+    def __init__(
+        self, session: AsyncSession, secrets: SecretHasher, now: dt.datetime | None = None
+    ) -> None:
         self.session = session
+        self.secrets = secrets
         self.now = now or dt.datetime.now(dt.UTC)
         self.counts: dict[str, int] = {}
 

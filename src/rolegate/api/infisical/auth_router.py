@@ -14,6 +14,7 @@ from rolegate.api.infisical.auth import InfisicalRoute
 from rolegate.api.infisical.errors import InfisicalError
 from rolegate.api.routing import error_responses
 from rolegate.rbac.infisical import universal_auth as auth_service
+from rolegate.rbac.secrets import SecretVerifier
 from rolegate.rbac.tokens import TokenCodec
 
 router = APIRouter(
@@ -32,8 +33,9 @@ async def universal_auth_login(
     body: s.UniversalAuthLoginRequest, request: Request, session: Session
 ) -> s.UniversalAuthLoginResponse:
     codec: TokenCodec = request.app.state.tokens
+    verifier: SecretVerifier = request.app.state.secrets
     login = await auth_service.universal_auth_login(
-        session, codec, body.clientId, body.clientSecret, current_time()
+        session, codec, verifier, body.clientId, body.clientSecret, current_time()
     )
     return s.UniversalAuthLoginResponse(
         accessToken=login.token.token,

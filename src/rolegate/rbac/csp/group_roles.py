@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rolegate.rbac import repository
+from rolegate.rbac import org_boundary, repository
 from rolegate.rbac.actors import Actor
 from rolegate.rbac.catalogue import IAM_ADMIN_ROLES
 from rolegate.rbac.csp import group_roles_repository as rows_repo
@@ -38,6 +38,7 @@ from rolegate.rbac.csp.role_changes import (
     SectionUpdate,
     catalogue_wanted,
     check_names_once,
+    org_roles_named,
     plan_changes,
     resolve_sections,
 )
@@ -103,6 +104,9 @@ async def update_group_roles(
     assert org_uuid is not None  # noqa: S101 - authorize_principal refused anything else
     for sec in update.sections:
         check_names_once(sec)
+    org_boundary.require_within(
+        org_boundary.fixed(principal.org_roles), org_roles_named(update.sections), "grant or remove"
+    )
     group_uuid = parse_id(group_id)
     custom_names, service_ids = catalogue_wanted(update.sections)
     group = (

@@ -19,6 +19,7 @@ from rolegate.rbac.csp.access import parse_id
 from rolegate.rbac.csp.group_roles_repository import AssignmentRow, Catalogue
 from rolegate.rbac.csp.role_views import Kind, is_active, key_of
 from rolegate.rbac.errors import InvalidInputError
+from rolegate.rbac.org_grants import OrgGrant
 
 SURFACE = "csp"
 Path = tuple[str | int, ...]
@@ -127,6 +128,17 @@ def _expiry(spec: BindingSpec, now: dt.datetime) -> dt.datetime | None:
     if expires <= now:
         raise _issue(path, f"expiresAt {spec.expires_at} is in the past")
     return expires
+
+
+def org_roles_named(sections: list[SectionUpdate]) -> set[OrgGrant]:
+    """The org roles (organization and custom sections) a request adds, removes or
+    updates: what the org boundary checks. Service roles are no org authority."""
+    return {
+        OrgGrant(name=spec.name, builtin=sec.kind == "organization")
+        for sec in sections
+        if sec.kind in ("organization", "custom")
+        for spec in _all(sec)
+    }
 
 
 def catalogue_wanted(sections: list[SectionUpdate]) -> tuple[set[str], set[uuid.UUID]]:

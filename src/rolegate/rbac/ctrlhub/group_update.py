@@ -21,7 +21,7 @@ from rolegate.rbac.ctrlhub import group_update_repository as repo
 from rolegate.rbac.ctrlhub.access import OrgAccess
 from rolegate.rbac.ctrlhub.bindings import binding_rows, custom_names
 from rolegate.rbac.ctrlhub.group_update_repository import InsertedBinding, LockedState
-from rolegate.rbac.ctrlhub.groups import authorize, group_not_found
+from rolegate.rbac.ctrlhub.groups import authorize, group_not_found, require_grantable
 from rolegate.rbac.ctrlhub.views import (
     BindingView,
     GroupPatch,
@@ -105,7 +105,7 @@ async def update_group(
     ``before_write`` sees the group as it was under its row lock, after every check
     passed (the API layer compares If-Match there); nothing is kept when it raises.
     """
-    await authorize(session, actor, org_id, now, access)
+    access = await authorize(session, actor, org_id, now, access)
     specs = patch.bindings
     locked = await repo.lock_group(
         session, group_id, org_id, custom_names(specs) if specs is not None else []
@@ -126,6 +126,11 @@ async def update_group(
             custom=locked.custom_roles,
             existing=state.bindings,
             now=now,
+        )
+        require_grantable(
+            access,
+            specs,
+            [(b.role_name or b.role_key, b.condition) for b in state.bindings],
         )
     if before_write is not None:
         before_write(_current(group, state))

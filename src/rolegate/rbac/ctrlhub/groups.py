@@ -11,13 +11,15 @@ roles, Infisical project roles) are never touched here. Endpoint E, the PATCH, i
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rolegate.rbac import org_grants, repository
+from rolegate.rbac import org_boundary, org_grants, repository
 from rolegate.rbac.actors import Actor
 from rolegate.rbac.catalogue import ORG_ROLES
 from rolegate.rbac.ctrlhub import groups_repository as repo
@@ -39,6 +41,8 @@ from rolegate.rbac.errors import (
     NotFoundError,
 )
 from rolegate.rbac.models import Group, Role, RoleAssignment
+from rolegate.rbac.org_grants import OrgGrant
+from rolegate.rbac.permissions.conditions import UNCONDITIONAL
 
 MAX_SLUG_ATTEMPTS = 50
 
@@ -52,15 +56,49 @@ async def authorize(
     org_id: uuid.UUID,
     now: dt.datetime,
     access: OrgAccess | None = None,
-) -> None:
+) -> OrgAccess:
     """The org exists (404), the actor is in it (403) and administers its IAM (403).
 
     ``access`` is what the surface's auth loaded with the token check (one query); without
-    it (or for another org), it is read here.
+    it (or for another org), it is read here. Returns it: what the actor holds, for the
+    org boundary.
     """
     if access is None or access.org_id != org_id:
         access = await org_access(session, actor, org_id, now)
     require_iam_admin(access)
+    return access
+
+
+def _bound(role: str, condition: Mapping[str, Any] | None) -> tuple[OrgGrant, str]:
+    """A binding as the boundary compares it: its role and its condition (canonical)."""
+    # Custom roles never take a fixed role's name (the catalogue hides such names).
+    grant = OrgGrant(name=role, builtin=role in ORG_ROLES)
+    return grant, json.dumps(condition or UNCONDITIONAL, sort_keys=True)
+
+
+def require_grantable(
+    access: OrgAccess,
+    specs: Sequence[BindingSpec],
+    before: Iterable[tuple[str, Mapping[str, Any] | None]] = (),
+) -> None:
+    """The bindings a write adds or removes (``before`` -> ``specs``, by role and
+    condition) name only roles the actor holds; bindings sent again unchanged are free."""
+    org_boundary.require_within(
+        org_boundary.fixed(access.catalogue_roles),
+        org_boundary.changed(
+            (_bound(role, condition) for role, condition in before),
+            (_bound(spec.role, spec.condition) for spec in specs),
+        ),
+        "grant or remove",
+    )
+
+
+async def require_group_within(
+    session: AsyncSession, access: OrgAccess, group: Group, action: str, now: dt.datetime
+) -> None:
+    """Every org role the group gives its members (any surface) is one the actor holds."""
+    roles = await org_grants.group_roles(session, group.id, now)
+    org_boundary.require_within(org_boundary.fixed(access.catalogue_roles), roles, action)
 
 
 def group_not_found(group_id: uuid.UUID) -> GroupNotFoundError:
@@ -169,7 +207,8 @@ async def create_group(
     now: dt.datetime,
     access: OrgAccess | None = None,
 ) -> GroupView:
-    await authorize(session, actor, org_id, now, access)
+    access = await authorize(session, actor, org_id, now, access)
+    require_grantable(access, bindings)
     new_id = group_id or uuid.uuid4()
     if group_id is not None and await repo.group_id_taken(session, group_id):
         raise ConflictError(f"A group with id {group_id} already exists")
@@ -224,12 +263,12 @@ async def _locked(
     group_id: uuid.UUID,
     now: dt.datetime,
     access: OrgAccess | None,
-) -> Group:
-    await authorize(session, actor, org_id, now, access)
+) -> tuple[Group, OrgAccess]:
+    access = await authorize(session, actor, org_id, now, access)
     group = await repository.lock_group(session, group_id, org_id)
     if group is None:
         raise group_not_found(group_id)
-    return group
+    return group, access
 
 
 async def replace_members(
@@ -256,14 +295,20 @@ async def replace_members(
                 ]
             )
         seen.add(uid)
-    group = await _locked(session, actor, org_id, group_id, now, access)
+    group, access = await _locked(session, actor, org_id, group_id, now, access)
     users = await repo.users_of_org(session, org_id, user_ids)
     for index, uid in enumerate(user_ids):
         if uid not in users:
             raise NotFoundError(
                 f"User {uid} not found in this organisation", path=["members", index]
             )
-    before = audit_state(await _view(session, group, now))
+    current = await _view(session, group, now)
+    if {m.user.id for m in current.members} != seen:
+        # Adding a member grants it the group's roles; removing one takes them away.
+        await require_group_within(
+            session, access, group, "add or remove members of a group holding", now
+        )
+    before = audit_state(current)
     await repo.replace_members(session, group.id, user_ids)
     group = await repo.update_group(session, group.id, {}, now)
     after = await _view(session, group, now)
@@ -289,7 +334,8 @@ async def delete_group(
     access: OrgAccess | None = None,
 ) -> None:
     """Delete the group everywhere: it is one group for every surface."""
-    group = await _locked(session, actor, org_id, group_id, now, access)
+    group, access = await _locked(session, actor, org_id, group_id, now, access)
+    await require_group_within(session, access, group, "delete a group holding", now)
     before = audit_state(await _view(session, group, now))
     await repo.delete_group(session, group.id)
     await repository.record_audit(

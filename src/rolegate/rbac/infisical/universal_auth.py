@@ -13,7 +13,7 @@ from rolegate.rbac import repository
 from rolegate.rbac.errors import AuthenticationError, IdentityNotFoundError, InvalidCredentialsError
 from rolegate.rbac.infisical import universal_auth_repository as repo
 from rolegate.rbac.models import Identity
-from rolegate.rbac.secrets import verify_client_secret
+from rolegate.rbac.secrets import SecretVerifier
 from rolegate.rbac.tokens import IssuedToken, TokenCodec
 
 
@@ -50,13 +50,24 @@ async def _mint_for_identity(
 
 
 async def universal_auth_login(
-    session: AsyncSession, codec: TokenCodec, client_id: str, client_secret: str, now: dt.datetime
+    session: AsyncSession,
+    codec: TokenCodec,
+    verifier: SecretVerifier,
+    client_id: str,
+    client_secret: str,
+    now: dt.datetime,
 ) -> InfisicalLogin:
-    credential, identity = await repo.credential_by_client_id(session, client_id)
-    # Always verify (against a dummy hash when the client is unknown): equal timing.
-    ok = verify_client_secret(credential.client_secret_hash if credential else None, client_secret)
-    if not ok or credential is None or identity is None:
+    # The slot is taken before the lookup: a login waiting for one holds no connection.
+    async with verifier.slot():
+        credential, identity = await repo.credential_by_client_id(session, client_id)
+        # Always verify (an unknown client against a dummy): see rbac/secrets.py.
+        verdict = await verifier.verify(
+            credential.client_secret_hash if credential else None, client_secret
+        )
+    if not verdict.ok or credential is None or identity is None:
         raise InvalidCredentialsError("Invalid credentials")
+    if verdict.rehash:
+        credential.client_secret_hash = verifier.hasher.hash(client_secret)
     issued = await _mint_for_identity(session, codec, identity, credential.access_token_ttl, now)
     return InfisicalLogin(
         token=issued,
