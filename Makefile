@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install serve test lint typecheck migrations-check bench bench-smoke outage \
+.PHONY: help install serve test lint typecheck migrations-check bench bench-growth bench-smoke outage \
 	bench-pgbouncer pgbouncer-path failover clean
 
 help: ## Show the targets
@@ -32,8 +32,11 @@ lint: $(STAMP) ## ruff, import-linter
 typecheck: $(STAMP) ## mypy --strict
 	$(BIN)/mypy
 
-bench: $(STAMP) ## Benchmark every PATCH against pgbench (see bench/README.md)
+bench: $(STAMP) ## Benchmark every PATCH and read against pgbench, logins, cold start (bench/README.md)
 	$(BIN)/python bench/run.py
+
+bench-growth: $(STAMP) ## How each cost grows with the data: series and fitted exponents
+	$(BIN)/python bench/growth.py
 
 outage: $(STAMP) ## Kill PostgreSQL under PATCH load and count (see docs/reliability.md)
 	$(BIN)/python -m bench.outage
@@ -47,8 +50,9 @@ pgbouncer-path: $(STAMP) ## migrate, seed, serve and tests/api through PgBouncer
 failover: $(STAMP) ## Kill the primary under PATCH load, promote its sync standby, count (docs/scaling.md)
 	$(BIN)/python bench/failover.py
 
-bench-smoke: $(STAMP) ## The benchmark in 5-second points, to prove it runs (CI)
+bench-smoke: $(STAMP) ## Every part of the benchmark in short points, to prove it runs
 	$(BIN)/python bench/run.py --smoke
+	$(BIN)/python bench/growth.py --smoke
 
 clean: ## Remove the venv and local data
 	rm -rf $(VENV) .rolegate .rolegate-test

@@ -36,6 +36,7 @@ class Dataset:
     org_id: str
     admin_identity_id: str  # the Infisical actor (org admin, admin of every project)
     owner_email: str  # the CSP and ctrl-hub actor (org_owner)
+    owner_user_id: str
     # (project_id, group_id) of every group membership: the endpoint-A targets.
     project_groups: list[tuple[str, str]] = field(default_factory=list)
     # (project_slug, identity_id) of every bot membership, each with PRIVILEGE_SLUG: B.
@@ -46,6 +47,9 @@ class Dataset:
 
 
 PRIVILEGE_SLUG = "bench-privilege"
+# The admin identity's universal-auth credential (bench/login.py logs in with it).
+ADMIN_CLIENT_ID = "bench-admin"
+ADMIN_CLIENT_SECRET = "bench-admin-secret"  # noqa: S105 - a throwaway seed for the bench
 # Role names every service definition declares: service{i}:admin, service{i}:user.
 SERVICE_ROLES = ("admin", "user")
 
@@ -101,7 +105,10 @@ def build(size: Size | None = None) -> Dataset:
             "id": admin_id,
             "name": "bench-admin",
             "org_role": "admin",
-            "universal_auth": {"client_id": "bench-admin", "client_secret": "bench-admin-secret"},
+            "universal_auth": {
+                "client_id": ADMIN_CLIENT_ID,
+                "client_secret": ADMIN_CLIENT_SECRET,
+            },
         }
     ]
     identities += [
@@ -204,6 +211,7 @@ def build(size: Size | None = None) -> Dataset:
         org_id=org_id,
         admin_identity_id=admin_id,
         owner_email=owner_email,
+        owner_user_id=pinned("user", 0),
         project_groups=project_groups,
         identity_privileges=identity_privileges,
         template_ids=[pinned("template", t) for t in range(size.templates)],

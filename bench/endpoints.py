@@ -1,4 +1,4 @@
-"""The table of benchmarked endpoints: one entry per PATCH.
+"""The table of benchmarked endpoints: one entry per PATCH, then the reads.
 
 Adding an endpoint is one entry: a name, how to authenticate, and a generator of valid,
 varied requests over the data set. The SQL each request runs is not written here: the
@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from dataset import CUSTOM_ROLES, DEV_READ, PRIVILEGE_SLUG, SERVICE_ROLES, Dataset
+from dataset import CUSTOM_ROLES, DEV_READ, PRIVILEGE_SLUG, SERVICE_ROLES, Dataset, pinned
 
 T = TypeVar("T")
 
@@ -21,7 +21,7 @@ T = TypeVar("T")
 class Request:
     method: str
     path: str
-    body: dict[str, Any]
+    body: dict[str, Any] | None  # None: no body (GET)
 
 
 @dataclass(frozen=True)
@@ -266,6 +266,58 @@ def role_group_requests(data: Dataset, targets: int) -> list[Request]:
     return alternate(spread(data.group_ids, targets), make)
 
 
+# --- Reads --------------------------------------------------------------------------------
+
+
+def project_group_reads(data: Dataset, targets: int) -> list[Request]:
+    """GET of endpoint A's membership (what a client reads back after its PATCH)."""
+    return [
+        Request("GET", f"/api/v2/workspace/{project_id}/groups/{group_id}", None)
+        for project_id, group_id in spread(data.project_groups, targets)
+    ]
+
+
+def _bot_targets(data: Dataset, targets: int) -> list[tuple[str, str]]:
+    """(project id, identity id) of bot memberships, each with one additional privilege."""
+    return [
+        (pinned("project", int(slug.rsplit("-", 1)[1])), identity_id)
+        for slug, identity_id in spread(data.identity_privileges, targets)
+    ]
+
+
+def effective_permission_reads(data: Dataset, targets: int) -> list[Request]:
+    path = "/api/v1/projects/{}/effective-permissions?identityId={}"
+    return [
+        Request("GET", path.format(project_id, identity), None)
+        for project_id, identity in _bot_targets(data, targets)
+    ]
+
+
+# Alternates an allowed question (the bot's privilege grants secrets read in dev) and a
+# denied one (edit in prod), so both of the engine's answers are in the mix.
+CHECK_QUESTIONS: list[dict[str, Any]] = [
+    {"action": "read", "subject": "secrets", "fields": {"environment": "dev", "secretPath": "/"}},
+    {"action": "edit", "subject": "secrets", "fields": {"environment": "prod", "secretPath": "/"}},
+]
+
+
+def permission_check_requests(data: Dataset, targets: int) -> list[Request]:
+    def make(target: tuple[str, str], n: int) -> Request:
+        project_id, identity = target
+        body = {"principal": {"identityId": identity}, **CHECK_QUESTIONS[n]}
+        return Request("POST", f"/api/v1/projects/{project_id}/permission-check", body)
+
+    return alternate(_bot_targets(data, targets), make)
+
+
+def role_group_reads(data: Dataset, targets: int) -> list[Request]:
+    """ctrl-hub GET of a role group: its bindings and its users in ``included``."""
+    return [
+        Request("GET", f"/v3/orgs/{data.org_id}/iam/groups/{group_id}", None)
+        for group_id in spread(data.group_ids, targets)
+    ]
+
+
 ENDPOINTS: list[Endpoint] = [
     Endpoint(
         key="A",
@@ -298,4 +350,32 @@ ENDPOINTS: list[Endpoint] = [
         auth="ctrlhub",
         requests=role_group_requests,
     ),
+    Endpoint(
+        key="GA",
+        title="GET /api/v2/workspace/{projectId}/groups/{groupId}",
+        auth="infisical",
+        requests=project_group_reads,
+    ),
+    Endpoint(
+        key="EP",
+        title="GET /api/v1/projects/{projectId}/effective-permissions?identityId=",
+        auth="infisical",
+        requests=effective_permission_reads,
+    ),
+    Endpoint(
+        key="PC",
+        title="POST /api/v1/projects/{projectId}/permission-check",
+        auth="infisical",
+        requests=permission_check_requests,
+    ),
+    Endpoint(
+        key="GE",
+        title="GET /v3/orgs/{org_id}/iam/groups/{group_id} (users included)",
+        auth="ctrlhub",
+        requests=role_group_reads,
+    ),
 ]
+
+# The writes have a fixed reference transaction (reference.py) and are the default set.
+WRITES = ("A", "B", "C", "D", "E")
+READS = ("GA", "EP", "PC", "GE")

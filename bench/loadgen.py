@@ -54,7 +54,8 @@ def write_script(path: Path, requests: list[Request], headers: dict[str, str]) -
     variants = ",\n".join(
         "{"
         + ", ".join(
-            _lua_string(v) for v in (r.method, r.path, json.dumps(r.body, separators=(",", ":")))
+            [_lua_string(r.method), _lua_string(r.path)]
+            + ([] if r.body is None else [_lua_string(json.dumps(r.body, separators=(",", ":")))])
         )
         + "}"
         for r in requests

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 
 from rolegate.db import Base, to_asyncpg_url
 from rolegate.rbac import models  # noqa: F401  (registers the tables on Base.metadata)
+from rolegate.rbac.testmode import models as testmode_models  # noqa: F401
 
 config = context.config
 target_metadata = Base.metadata

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import os
 import sys
 import uuid
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,6 +17,9 @@ from rolegate.cli_explain import explain_command
 from rolegate.config import get_settings
 from rolegate.rbac.durations import InvalidDurationError, parse_ms_duration
 from rolegate.runtime import Runtime, run
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 app = typer.Typer(
     help="rolegate: Infisical, VMware CSP and ctrl-hub role APIs over one PostgreSQL store.",
@@ -31,6 +35,23 @@ app.command("explain")(explain_command)
 
 def demo_seed_path() -> Path:
     return Path(str(resources.files("rolegate") / "demo" / "seed.yaml"))
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _remember_seed(runtime: Runtime) -> None:
+    """In test mode, keep the store as seeded: what POST /_rolegate/reset puts back."""
+    if runtime.settings.test_mode:
+        from rolegate.rbac.testmode import snapshots
+
+        run(runtime.in_transaction(lambda session: snapshots.take(session, snapshots.SEED)))
 
 
 def _seed(runtime: Runtime, path: Path) -> dict[str, int]:
@@ -68,6 +89,7 @@ def seed(
     runtime = Runtime(get_settings())
     run(runtime.migrate())
     counts = _seed(runtime, path)
+    _remember_seed(runtime)
     typer.echo("seeded: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
 
 
@@ -89,6 +111,15 @@ def serve(
     from rolegate import serving
 
     settings = get_settings()
+    bind_host = host or settings.host
+    if settings.test_mode and not settings.test_mode_any_host and not _is_loopback(bind_host):
+        typer.echo(
+            f"test mode lets anyone who reaches the port reset the store and mint tokens;"
+            f" refusing to bind {bind_host}. Bind a loopback address, or set"
+            " ROLEGATE_TEST_MODE_ANY_HOST=true if the network is the test's own.",
+            err=True,
+        )
+        raise typer.Exit(code=2)
     serving.share_metrics_between_workers(workers)
     seeds = ([demo_seed_path()] if demo else []) + ([seed_file] if seed_file else [])
     runtimes: list[Runtime] = []
@@ -101,6 +132,7 @@ def serve(
         for path in seeds:
             counts = _seed(runtime, path)
             typer.echo(f"seeded {path.name}: {sum(counts.values())} rows", err=True)
+        _remember_seed(runtime)
         # Workers are forked after this: hand them the resolved URL through the environment.
         # (The embedded PostgreSQL this process started is stopped when it exits.)
         os.environ["ROLEGATE_DATABASE_URL"] = runtime.url
@@ -118,7 +150,7 @@ def serve(
         supervisor.start()
     try:
         serving.serve_forever(
-            host=host or settings.host,
+            host=bind_host,
             port=port or settings.port,
             workers=workers,
             log_level=settings.log_level,
@@ -145,16 +177,16 @@ def token_infisical(
     from rolegate.main import token_codec  # the whole API: only the token commands need it
     from rolegate.rbac.errors import IdentityNotFoundError
     from rolegate.rbac.infisical import universal_auth as auth_service
+    from rolegate.rbac.testmode import clock
 
     codec = token_codec(settings)
     try:
-        login = run(
-            runtime.in_transaction(
-                lambda session: auth_service.mint_identity_token(
-                    session, codec, identity_id, dt.datetime.now(dt.UTC)
-                )
-            )
-        )
+
+        async def mint(session: AsyncSession) -> auth_service.InfisicalLogin:
+            now = await clock.now(session, simulated=settings.test_mode)
+            return await auth_service.mint_identity_token(session, codec, identity_id, now)
+
+        login = run(runtime.in_transaction(mint))
     except IdentityNotFoundError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(code=1) from exc
@@ -188,17 +220,17 @@ def token_ctrlhub(
             raise typer.Exit(code=2) from exc
     from rolegate.rbac.ctrlhub import sessions as session_tokens
     from rolegate.rbac.errors import NotFoundError
+    from rolegate.rbac.testmode import clock
 
     runtime = Runtime(settings)
     run(runtime.migrate())
     try:
-        minted = run(
-            runtime.in_transaction(
-                lambda session: session_tokens.mint(
-                    session, email=user, org=org, ttl=lifetime, now=dt.datetime.now(dt.UTC)
-                )
-            )
-        )
+
+        async def mint(session: AsyncSession) -> session_tokens.MintedSession:
+            now = await clock.now(session, simulated=settings.test_mode)
+            return await session_tokens.mint(session, email=user, org=org, ttl=lifetime, now=now)
+
+        minted = run(runtime.in_transaction(mint))
     except NotFoundError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(code=1) from exc
@@ -218,21 +250,18 @@ def token_csp(
     run(runtime.migrate())
     from rolegate.main import token_codec  # the whole API: only the token commands need it
     from rolegate.rbac.csp import auth as csp_auth
+    from rolegate.rbac.testmode import clock
 
     codec = token_codec(settings)
     try:
-        grant = run(
-            runtime.in_transaction(
-                lambda session: csp_auth.mint_for_email(
-                    session,
-                    codec,
-                    user,
-                    org=org,
-                    ttl=settings.auth.csp_token_ttl,
-                    now=dt.datetime.now(dt.UTC),
-                )
+
+        async def mint(session: AsyncSession) -> csp_auth.CspGrant:
+            now = await clock.now(session, simulated=settings.test_mode)
+            return await csp_auth.mint_for_email(
+                session, codec, user, org=org, ttl=settings.auth.csp_token_ttl, now=now
             )
-        )
+
+        grant = run(runtime.in_transaction(mint))
     except csp_auth.UserNotFoundError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(code=1) from exc

@@ -80,6 +80,15 @@ class SafeUpdateSettings(BaseModel):
     max_json_depth: int = Field(default=64, ge=2)
 
 
+class TestModeSettings(BaseModel):
+    """What an integration test suite may ask of a server started for it (docs/testing.md)."""
+
+    # The most recent requests the journal keeps (GET /_rolegate/requests).
+    journal_size: int = Field(default=1000, ge=1, le=100_000)
+    # Request bodies longer than this are journaled cut to this many bytes.
+    journal_body_bytes: int = Field(default=65536, ge=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ROLEGATE_", env_nested_delimiter="__", extra="ignore"
@@ -98,6 +107,13 @@ class Settings(BaseSettings):
     db: DatabaseSettings = Field(default_factory=DatabaseSettings)
     rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
     safe_update: SafeUpdateSettings = Field(default_factory=SafeUpdateSettings)
+    # The /_rolegate routes (test clock, reset, snapshots, request journal, token minting).
+    # They let anyone who reaches the port rewrite the store and mint tokens, so `serve`
+    # refuses them on a non-loopback bind unless test_mode_any_host says the network is
+    # the test's own (a compose stack).
+    test_mode: bool = False
+    test_mode_any_host: bool = False
+    testing: TestModeSettings = Field(default_factory=TestModeSettings)
 
 
 def resolve_jwt_secret(settings: Settings) -> str:

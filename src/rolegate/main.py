@@ -20,6 +20,8 @@ from rolegate.api.infisical import errors as infisical_errors
 from rolegate.api.infisical.router import router as infisical_router
 from rolegate.api.middleware import RequestContextMiddleware
 from rolegate.api.surface_errors import SurfaceErrors
+from rolegate.api.testmode.journal_middleware import JournalMiddleware
+from rolegate.api.testmode.router import router as testmode_router
 from rolegate.config import Settings, get_settings, resolve_jwt_secret, resolve_secret_hash_key
 from rolegate.context import request_id_var
 from rolegate.db import create_engine, create_sessionmaker
@@ -86,6 +88,10 @@ def create_app(
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         metrics.instrument_pool(engine)
+    if settings.test_mode:
+        # Inside RequestContextMiddleware: a body over the limit is refused before this
+        # middleware buffers it, and the journal sees the request id's context.
+        app.add_middleware(JournalMiddleware, settings=settings.testing)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     # A path no route matches (404) or a method a path does not take (405) never reaches a
     # route class: answer it in the envelope of the surface the path belongs to.
@@ -93,6 +99,8 @@ def create_app(
     app.include_router(ops.router)
     for surface in (infisical_router, csp_router, ctrlhub_router):
         app.include_router(surface)
+    if settings.test_mode:
+        app.include_router(testmode_router)
     return app
 
 

@@ -44,6 +44,7 @@ SCHEMES = {
 PUBLIC = {
     ("post", "/api/v1/auth/universal-auth/login"),
     ("post", "/api/v1/auth/token/revoke"),
+    ("post", "/api/v1/auth/token/renew"),
     ("post", "/csp/gateway/am/api/auth/api-tokens/authorize"),
     ("get", "/healthz"),
     ("get", "/readyz"),
@@ -156,6 +157,8 @@ ENDPOINT_A = ("patch", "/api/v2/workspace/{projectId}/groups/{groupId}")
 CONDITIONAL_READS = {
     "/api/v2/workspace/{projectId}/groups/{groupId}",
     "/api/v2/workspace/{projectId}/groups",
+    "/api/v1/projects/{projectId}/memberships/groups/{groupId}",
+    "/api/v1/projects/{projectId}/memberships/groups",
     "/api/v1/additional-privilege/identity",
     "/api/v1/additional-privilege/identity/{privilegeSlug}",
     "/api/v1/project-templates",
@@ -201,7 +204,7 @@ async def test_a_conditional_read_documents_its_etag_and_the_304(
         assert "content" in responses["200"], path
 
 
-async def test_the_five_patches_take_if_match_idempotency_key_and_dry_run(
+async def test_the_safe_patches_take_if_match_idempotency_key_and_dry_run(
     client: httpx.AsyncClient,
 ) -> None:
     doc = await document(client)
@@ -210,13 +213,15 @@ async def test_the_five_patches_take_if_match_idempotency_key_and_dry_run(
         for method, path, operation in operations(doc)
         if parameters(operation) >= SAFE_WRITE_PARAMETERS
     ]
-    assert len(safe) == 5 and {method for method, _ in safe} == {"patch"}
+    # The five endpoints, plus endpoint A's twin in Infisical's membership API.
+    assert len(safe) == 6 and {method for method, _ in safe} == {"patch"}
 
 
 @pytest.mark.parametrize(
     "target",
     [
         ENDPOINT_A,
+        ("patch", "/api/v1/projects/{projectId}/memberships/groups/{groupId}"),
         ("patch", "/api/v1/additional-privilege/identity"),
         ("patch", "/api/v1/project-templates/{templateId}"),
         ("patch", "/csp/gateway/am/api/orgs/{orgId}/groups/{groupId}/roles"),

@@ -74,8 +74,9 @@ def conditions(
     result: dict[str, dict[str, Any]] = {}
     for key in chosen:
         ops = [EQ] if eq_only else sorted(spec.conditions[key])
-        op = draw(st.sampled_from(ops))
-        result[key] = {op: draw(operand(key, op))}
+        # Up to two operators on one key (a conjunction), as Terraform's examples send.
+        picked = draw(st.lists(st.sampled_from(ops), min_size=1, max_size=2, unique=True))
+        result[key] = {op: draw(operand(key, op)) for op in picked}
     return result or None
 
 

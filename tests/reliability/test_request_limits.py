@@ -102,6 +102,7 @@ async def test_json_nested_far_past_any_parser_limit_is_still_400(
         headers={**bearer(tokens.admin), "content-type": "application/json"},
     )
     assert response.status_code == 400
+    assert "nested deeper than 64" in response.json()["message"]
 
 
 async def test_json_nested_64_levels_passes_the_depth_check(
@@ -125,6 +126,8 @@ async def test_json_nested_64_levels_passes_the_depth_check(
         (b"[" * 5 + b"]" * 5, True),
         (b"[[1],[2],[3],[4],[5]]", False),
         (b"not json [[[[[[", False),  # invalid JSON is the surface's 422, not ours
+        (b"[" * 100_000 + b"]" * 100_000, True),  # past orjson's own limit
+        (b'{"a":' * 2000 + b"1" + b"}" * 2000, True),
     ],
 )
 def test_depth_check(body: bytes, too_deep: bool) -> None:

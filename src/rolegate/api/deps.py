@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from contextvars import ContextVar, Token
+from contextvars import Token
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolegate.api.moments import Moment
 from rolegate.api.routing import get_session
+from rolegate.context import pinned_now_var
 from rolegate.rbac.errors import AuthenticationError
 
 #: ``openapi_extra`` of a route that needs no credential (login, token exchange, revoke).
@@ -30,7 +31,7 @@ def is_public(route: APIRoute) -> bool:
 
 # A request may pin "now" for everything it does (a test clock does: ``pin_now``); unpinned,
 # "now" is the wall clock in UTC. A ContextVar, so a pin never leaks to another request.
-_pinned_now: ContextVar[dt.datetime | None] = ContextVar("rolegate_pinned_now", default=None)
+_pinned_now = pinned_now_var
 
 
 def current_time() -> dt.datetime:

@@ -7,6 +7,7 @@ body with fewer brackets than the bound cannot be too deep and is not parsed her
 
 from __future__ import annotations
 
+import email.message
 import re
 from typing import Any
 
@@ -22,9 +23,11 @@ def json_depth_exceeds(body: bytes, max_depth: int) -> bool:
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        # orjson stops at its own recursion limit; anything else is left to the
-        # surface's validation (invalid JSON is a 422 there).
-        return "recursion" in str(exc).lower()
+        # orjson stops at its own depth limit (named "recursion" in older releases,
+        # "depth" in newer ones; a test pins it); anything else is left to the
+        # surface's validation (invalid JSON is a 4xx there).
+        message = str(exc).lower()
+        return "depth" in message or "recursion" in message
     stack: list[tuple[Any, int]] = [(document, 1)]
     while stack:
         node, depth = stack.pop()
@@ -58,11 +61,28 @@ def has_unpaired_surrogate(body: bytes) -> bool:
     return False
 
 
+def is_json_media_type(content_type: str | None) -> bool:
+    """True for the bodies FastAPI parses as JSON: ``application/json`` or
+    ``application/*+json``, in any letter case and with any parameters.
+
+    The same parser FastAPI uses (``email.message``), so a body the limits skip is one
+    the framework does not parse as JSON either.
+    """
+    if not content_type:
+        return False
+    message = email.message.Message()
+    message["content-type"] = content_type
+    if message.get_content_maintype() != "application":
+        return False
+    subtype = message.get_content_subtype()
+    return subtype == "json" or subtype.endswith("+json")
+
+
 async def enforce_depth(request: Request, max_depth: int) -> None:
+    """Refuse a JSON body nested deeper than ``max_depth`` or with an unpaired surrogate."""
     if request.method in {"GET", "HEAD", "OPTIONS"}:
         return
-    content_type = request.headers.get("content-type", "")
-    if "json" not in content_type:
+    if not is_json_media_type(request.headers.get("content-type")):
         return
     body = await request.body()
     if body and json_depth_exceeds(body, max_depth):

@@ -14,6 +14,8 @@ from typing import Annotated, Any
 
 from pydantic import PlainValidator, WithJsonSchema
 
+from rolegate.rbac.moments import OutsideCalendarError, to_utc
+
 # datetime cannot hold year 10000 (the same bound CSP's expiresAt has).
 MAX_EPOCH_SECONDS = 253402300799
 _EPOCH = re.compile(r"^\d{1,12}$")
@@ -25,9 +27,10 @@ MESSAGE = (
 
 
 def parse_moment(value: Any) -> dt.datetime:
-    """``"1767225600"`` or ``"2026-01-01T00:00:00Z"`` → an aware UTC datetime."""
+    """``"1767225600"`` or ``"2026-01-01T00:00:00Z"`` → an aware UTC datetime inside the
+    supported calendar (``rbac.moments``)."""
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
-        return value.astimezone(dt.UTC)
+        return _in_calendar(value)
     if not isinstance(value, str):
         raise ValueError(MESSAGE)
     if _EPOCH.match(value):
@@ -41,7 +44,14 @@ def parse_moment(value: Any) -> dt.datetime:
         parsed = dt.datetime.fromisoformat(value.upper())
     except ValueError as exc:  # e.g. 2026-02-30
         raise ValueError(MESSAGE) from exc
-    return parsed.astimezone(dt.UTC)
+    return _in_calendar(parsed)
+
+
+def _in_calendar(moment: dt.datetime) -> dt.datetime:
+    try:
+        return to_utc(moment)
+    except OutsideCalendarError as exc:
+        raise ValueError(f"at {exc}") from exc
 
 
 #: A validated ``at`` query value; None when absent (the caller uses "now").

@@ -28,8 +28,9 @@ from rolegate.api import jsonlimits, ratelimit
 from rolegate.api.metrics import TRANSACTION_RETRIES
 from rolegate.api.surface_errors import SurfaceErrors
 from rolegate.config import Settings
-from rolegate.context import request_id_var
+from rolegate.context import pinned_now_var, request_id_var
 from rolegate.rbac.errors import RbacError
+from rolegate.rbac.testmode import clock
 
 log = logging.getLogger("rolegate.api")
 
@@ -212,7 +213,13 @@ class SurfaceRoute(APIRoute):
                 request.state.db_session = session
                 state = request.state.attempt = AttemptState()
                 finishing = False
+                clock_token = None
                 try:
+                    if settings.test_mode:
+                        # One read of the test clock per transaction, pinned for the
+                        # request: deps.current_time() answers it to every caller.
+                        simulated = await clock.now(session, simulated=True)
+                        clock_token = pinned_now_var.set(simulated)
                     response = await handler(request)
                     finishing = True
                     if response.status_code < 400 and state.unchecked_precondition:
@@ -249,6 +256,9 @@ class SurfaceRoute(APIRoute):
                         reconnected = True
                         continue
                     raise
+                finally:
+                    if clock_token is not None:
+                        pinned_now_var.reset(clock_token)
 
 
 async def _safe_rollback(session: AsyncSession) -> None:

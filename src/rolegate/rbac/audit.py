@@ -12,6 +12,7 @@ from rolegate.rbac.durations import InvalidDurationError, parse_ms_duration
 from rolegate.rbac.errors import InvalidInputError, PermissionDeniedError
 from rolegate.rbac.evaluation import actor_org_rules
 from rolegate.rbac.models import AuditEvent
+from rolegate.rbac.moments import OutsideCalendarError, to_utc
 from rolegate.rbac.permissions.rules import Ability
 
 MAX_LIMIT = 1000
@@ -29,17 +30,17 @@ def parse_since(value: str, now: dt.datetime) -> dt.datetime:
     except ValueError:
         parsed = None
     if parsed is None or parsed.tzinfo is None:
-        raise InvalidInputError(
-            [
-                {
-                    "code": "invalid_string",
-                    "message": "since must be a duration such as 1h or 30m, or an ISO 8601"
-                    " timestamp with a time zone",
-                    "path": ["since"],
-                }
-            ]
+        raise _since_error(
+            "since must be a duration such as 1h or 30m, or an ISO 8601 timestamp with a time zone"
         )
-    return parsed.astimezone(dt.UTC)
+    try:
+        return to_utc(parsed)
+    except OutsideCalendarError as exc:
+        raise _since_error(f"since {exc}") from exc
+
+
+def _since_error(message: str) -> InvalidInputError:
+    return InvalidInputError([{"code": "invalid_string", "message": message, "path": ["since"]}])
 
 
 async def list_org_events(

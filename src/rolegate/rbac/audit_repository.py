@@ -18,8 +18,9 @@ async def list_events(
     since: dt.datetime | None,
     limit: int,
 ) -> list[AuditEvent]:
-    """Newest first; ``org_id=None`` reads every org (the operator's CLI)."""
-    stmt = select(AuditEvent).order_by(AuditEvent.created_at.desc(), AuditEvent.id).limit(limit)
+    """Newest first, in commit order (``seq``); ``org_id=None`` reads every org (the
+    operator's CLI)."""
+    stmt = select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit)
     if org_id is not None:
         stmt = stmt.where(AuditEvent.org_id == org_id)
     if since is not None:

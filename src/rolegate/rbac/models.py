@@ -30,8 +30,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
     text,
 )
+from sqlalchemy import Identity as GeneratedIdentity
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -103,8 +105,23 @@ class Group(UUIDPrimaryKey, Timestamps, Base):
     name: Mapped[str] = mapped_column(String(255))
     slug: Mapped[str] = mapped_column(String(255))
     description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # One table holds every surface's groups, and only CSP promises a name unique in the
+    # org (ctrl-hub names need not be): the groups CSP creates claim their name here, so
+    # that of concurrent CSP creates of one name only one commits
+    # (uq_groups_org_id_lower_name). A rename on ctrl-hub, which promises no uniqueness,
+    # gives the claim up.
+    unique_name: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
 
     members: Mapped[list[GroupMember]] = relationship(lazy="raise", passive_deletes=True)
+
+
+Index(
+    "uq_groups_org_id_lower_name",
+    Group.org_id,
+    func.lower(Group.name),
+    unique=True,
+    postgresql_where=Group.unique_name,
+)
 
 
 class GroupMember(Base):
@@ -128,6 +145,7 @@ class Project(UUIDPrimaryKey, Timestamps, Base):
     org_id: Mapped[uuid.UUID] = _fk("organizations.id")
     name: Mapped[str] = mapped_column(String(255))
     slug: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str | None] = mapped_column(Text)
 
 
 class Environment(UUIDPrimaryKey, Timestamps, Base):
@@ -328,12 +346,25 @@ class AccessToken(Base):
 
 
 class AuditEvent(UUIDPrimaryKey, Base):
-    __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_org_created", "org_id", "created_at"),)
+    """One accepted change. Events are listed by ``seq``, their commit order.
 
+    Every write inserts its event after it holds the row locks it writes under, and
+    keeps them until it commits; so two events of one row draw ``seq`` (and
+    ``created_at``, the clock at the insert, not the transaction's start) in the order
+    their changes committed. A request's start time would order a PATCH that queued
+    behind others before them.
+    """
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_org_created", "org_id", "created_at"),
+        Index("ix_audit_events_org_id_seq", "org_id", "seq"),
+    )
+
+    seq: Mapped[int] = mapped_column(BigInteger, GeneratedIdentity(), unique=True)
     org_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=text("now()")
+        DateTime(timezone=True), server_default=text("clock_timestamp()")
     )
     surface: Mapped[str] = mapped_column(String(16))
     action: Mapped[str] = mapped_column(String(64))

@@ -86,6 +86,12 @@ async def get_group(session: AsyncSession, group_id: uuid.UUID, org_id: uuid.UUI
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+async def groups_named(session: AsyncSession, name: str, org_id: uuid.UUID) -> list[Group]:
+    """Up to two groups of the org with exactly this name (two say it is ambiguous)."""
+    stmt = select(Group).where(Group.org_id == org_id, Group.name == name).limit(2)
+    return list((await session.execute(stmt)).scalars())
+
+
 async def get_identity(
     session: AsyncSession, identity_id: uuid.UUID, org_id: uuid.UUID
 ) -> Identity | None:

@@ -20,6 +20,7 @@ from sqlalchemy import and_, or_
 from sqlalchemy.sql.elements import ColumnElement
 
 from rolegate.rbac.durations import InvalidDurationError, parse_ms_duration
+from rolegate.rbac.moments import OutsideCalendarError, shifted, to_utc
 
 #: The only ``temporaryMode`` Infisical defines.
 RELATIVE = "relative"
@@ -79,17 +80,13 @@ def relative_bounds(range_text: str, start: dt.datetime) -> tuple[dt.datetime, d
     except InvalidDurationError as exc:
         raise _invalid("temporaryRange", str(exc)) from exc
     try:
-        begins = start.astimezone(dt.UTC)
-    except OverflowError as exc:  # 0001-01-01T00:00:00+14:00 is before year 1 in UTC
-        raise _invalid(
-            "temporaryAccessStartTime", "The start time is outside the supported calendar"
-        ) from exc
+        begins = to_utc(start)  # 0001-01-01T00:00:00+14:00 is before year 1 in UTC
+    except OutsideCalendarError as exc:
+        raise _invalid("temporaryAccessStartTime", f"The start time {exc}") from exc
     try:
-        ends = begins + dt.timedelta(milliseconds=millis)
-    except OverflowError as exc:
-        raise _invalid(
-            "temporaryRange", "The window ends after the supported calendar (year 9999)"
-        ) from exc
+        ends = shifted(begins, dt.timedelta(milliseconds=millis))
+    except OutsideCalendarError as exc:
+        raise _invalid("temporaryRange", f"The end of the window {exc}") from exc
     return begins, ends
 
 

@@ -256,17 +256,6 @@ async def test_privilege_permission_wins_when_both_forms_are_given(
             ],
             id="unpacked-action-string",
         ),
-        pytest.param(
-            [
-                {
-                    "subject": "secrets",
-                    "action": ["read"],
-                    "inverted": False,
-                    "conditions": {"environment": {"$eq": "dev"}, "secretPath": {"$glob": "/"}},
-                }
-            ],
-            id="unpacked-action-list-eq-operator",
-        ),
     ],
 )
 async def test_every_input_form_stores_the_same_canonical_rules(
@@ -285,6 +274,31 @@ async def test_every_input_form_stores_the_same_canonical_rules(
         )
     ).scalar_one()
     assert stored == [DEV_READ_OUT]
+
+
+async def test_an_explicit_eq_operator_is_stored_and_answered_as_sent(
+    client: httpx.AsyncClient, world: Tokens, session: AsyncSession
+) -> None:
+    # Issue 15: Terraform compares what it sent with what it reads back.
+    sent = {
+        "subject": "secrets",
+        "action": ["read"],
+        "conditions": {"environment": {"$eq": "dev"}, "secretPath": {"$glob": "/"}},
+        "inverted": False,
+    }
+    response = await client.patch(
+        URL, json=body_for({"permissions": [sent]}), headers=bearer(world.admin)
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["privilege"]["permissions"] == [sent]
+    stored = (
+        await session.execute(
+            select(AdditionalPrivilege.permissions)
+            .where(AdditionalPrivilege.slug == "read-dev-secrets")
+            .execution_options(populate_existing=True)
+        )
+    ).scalar_one()
+    assert stored == [sent]
 
 
 async def test_packed_and_unpacked_round_trip_to_identical_rules(

@@ -39,14 +39,15 @@ class InfisicalRoute(SurfaceRoute):
 async def _authenticate(request: Request, project_id: uuid.UUID | None) -> ActorInProject:
     token = required(bearer_token(request), "Token missing")
     codec: TokenCodec = request.app.state.tokens
-    claims = codec.verify(token, surface=SURFACE)
+    now = current_time()
+    claims = codec.verify(token, surface=SURFACE, now=now)
     found = await access.authenticate_identity(
         request_session(request),
         token_id=claims["jti"],
         identity_id=claims["sub"],
         surface=SURFACE,
         project_id=project_id,
-        now=current_time(),
+        now=now,
     )
     if found is None:
         raise AuthenticationError("Token is revoked, expired or its identity no longer exists")

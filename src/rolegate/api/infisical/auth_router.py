@@ -51,3 +51,20 @@ async def revoke_token(
     codec: TokenCodec = request.app.state.tokens
     await auth_service.revoke_token(session, codec, body.accessToken, "infisical", current_time())
     return s.RevokeTokenResponse(message="Successfully revoked access token")
+
+
+@router.post(
+    "/api/v1/auth/token/renew",
+    openapi_extra=PUBLIC,
+    summary="Renew an access token (a new token; the old one is revoked)",
+)
+async def renew_token(
+    body: s.RenewTokenRequest, request: Request, session: Session
+) -> s.UniversalAuthLoginResponse:
+    codec: TokenCodec = request.app.state.tokens
+    renewed = await auth_service.renew_token(session, codec, body.accessToken, current_time())
+    return s.UniversalAuthLoginResponse(
+        accessToken=renewed.token.token,
+        expiresIn=renewed.expires_in,
+        accessTokenMaxTTL=renewed.max_ttl,
+    )

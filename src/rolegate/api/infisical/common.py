@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from rolegate.rbac.durations import InvalidDurationError, parse_ms_duration
+from rolegate.rbac.moments import OutsideCalendarError, to_utc
 
 
 def format_timestamp(value: dt.datetime) -> str:
@@ -42,7 +43,10 @@ def parse_timestamp(value: Any) -> dt.datetime:
         raise ValueError(
             "Expected an ISO 8601 timestamp with a time zone, e.g. 2023-11-07T05:31:56Z"
         ) from exc
-    return parsed.astimezone(dt.UTC)
+    try:
+        return to_utc(parsed)
+    except OutsideCalendarError as exc:  # 0001-01-01T00:00:00+14:00 is in year 0 in UTC
+        raise ValueError(f"The timestamp {exc}") from exc
 
 
 def check_range(value: Any) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from rolegate.api.infisical import groups_schemas as s
 from rolegate.rbac.infisical.project_groups import ProjectRoleSpec
 from rolegate.rbac.infisical.views import AssignmentFields, GroupMembershipView, RoleFields
@@ -36,7 +38,25 @@ def group_membership(view: GroupMembershipView) -> s.GroupMembership:
     )
 
 
+def project_group_membership(
+    view: GroupMembershipView, project_id: uuid.UUID
+) -> s.ProjectGroupMembership:
+    return s.ProjectGroupMembership(**dict(group_membership(view)), projectId=project_id)
+
+
+def add_specs(body: s.AddProjectGroupRequest | None) -> list[ProjectRoleSpec]:
+    """``roles`` when the body has them, else the one ``role`` (default ``no-access``)."""
+    body = body or s.AddProjectGroupRequest()
+    if body.roles is not None:
+        return _specs(body.roles)
+    return [ProjectRoleSpec(role=body.role)]
+
+
 def role_specs(body: s.UpdateProjectGroupRequest) -> list[ProjectRoleSpec]:
+    return _specs(body.roles)
+
+
+def _specs(roles: list[s.ProjectRoleInput]) -> list[ProjectRoleSpec]:
     return [
         ProjectRoleSpec(
             role=item.role,
@@ -45,5 +65,5 @@ def role_specs(body: s.UpdateProjectGroupRequest) -> list[ProjectRoleSpec]:
             temporary_range=item.temporaryRange if item.isTemporary else None,
             temporary_access_start_time=item.start_time,
         )
-        for item in body.roles
+        for item in roles
     ]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Path, Response
 
 from rolegate.api.deps import Session, current_time
 from rolegate.api.infisical import groups_mapping as mapping
@@ -32,6 +33,11 @@ router = APIRouter(
 
 
 GROUP_PATH = "/api/v2/workspace/{projectId}/groups/{groupId}"
+# Infisical deprecated these routes for the membership API; both serve the same store.
+DEPRECATED = (
+    "Deprecated upstream: use {method} /api/v1/projects/{{projectId}}/memberships/groups/"
+    "{{groupId}}, which reads and writes the same memberships."
+)
 
 
 def _membership_response(view: GroupMembershipView) -> s.GroupMembershipResponse:
@@ -41,6 +47,8 @@ def _membership_response(view: GroupMembershipView) -> s.GroupMembershipResponse
 @router.patch(
     GROUP_PATH,
     summary="Replace a group's roles in a project",
+    deprecated=True,
+    description=DEPRECATED.format(method="PATCH"),
     openapi_extra=SAFE_WRITE_OPENAPI,
     response_model=s.UpdateProjectGroupResponse,
     responses={**error_responses(InfisicalError, 412), **WRITE_ETAG_RESPONSES},
@@ -75,6 +83,8 @@ async def update_project_group(
 @router.get(
     GROUP_PATH,
     summary="Get a group's membership in a project",
+    deprecated=True,
+    description=DEPRECATED.format(method="GET"),
     dependencies=[READ_ETAG],
     responses=READ_ETAG_RESPONSES,
 )
@@ -92,10 +102,15 @@ async def get_project_group(
     return _membership_response(view)
 
 
-@router.post(GROUP_PATH, summary="Add a group to a project")
+@router.post(
+    "/api/v2/workspace/{projectId}/groups/{groupIdOrName}",
+    summary="Add a group (by ID or name) to a project",
+    deprecated=True,
+    description=DEPRECATED.format(method="POST"),
+)
 async def add_project_group(
     projectId: uuid.UUID,
-    groupId: uuid.UUID,
+    groupIdOrName: Annotated[str, Path(min_length=1, max_length=255)],
     who: CurrentActorInProject,
     session: Session,
     body: s.AddProjectGroupRequest | None = None,
@@ -104,15 +119,20 @@ async def add_project_group(
         session,
         who.actor,
         project_id=projectId,
-        group_id=groupId,
-        role_slug=(body or s.AddProjectGroupRequest()).role,
+        group=groupIdOrName.strip(),
+        specs=mapping.add_specs(body),
         now=current_time(),
         access=who.access,
     )
     return s.GroupMembershipResponse(groupMembership=mapping.group_membership(view))
 
 
-@router.delete(GROUP_PATH, summary="Remove a group from a project")
+@router.delete(
+    GROUP_PATH,
+    summary="Remove a group from a project",
+    deprecated=True,
+    description=DEPRECATED.format(method="DELETE"),
+)
 async def remove_project_group(
     projectId: uuid.UUID, groupId: uuid.UUID, who: CurrentActorInProject, session: Session
 ) -> s.GroupMembershipResponse:
@@ -130,6 +150,8 @@ async def remove_project_group(
 @router.get(
     "/api/v2/workspace/{projectId}/groups",
     summary="List the groups of a project",
+    deprecated=True,
+    description="Deprecated upstream: use GET /api/v1/projects/{projectId}/memberships/groups.",
     dependencies=[READ_ETAG],
     responses=READ_ETAG_RESPONSES,
 )

@@ -20,7 +20,14 @@ class UpdateProjectGroupRequest(InfisicalModel):
 
 
 class AddProjectGroupRequest(InfisicalModel):
+    """Infisical's add-group body: ``roles`` when given, else the single ``role``.
+
+    Terraform sends ``{"GroupIdOrName", "projectId", "roles": [...]}``; the path's
+    values win over the body's copies, which are ignored.
+    """
+
     role: str = Field(default="no-access", min_length=1, max_length=255)
+    roles: list[ProjectRoleInput] | None = Field(default=None, min_length=1, max_length=MAX_ROLES)
 
 
 class ProjectRoleRow(InfisicalModel):
@@ -61,6 +68,20 @@ class GroupMembershipResponse(InfisicalModel):
     groupMembership: GroupMembership
 
 
+class ProjectGroupMembership(GroupMembership):
+    """The membership API's form (``/api/v1/projects/…/memberships/groups``): with projectId."""
+
+    projectId: uuid.UUID
+
+
+class ProjectGroupMembershipResponse(InfisicalModel):
+    groupMembership: ProjectGroupMembership
+
+
+class ProjectGroupMembershipListResponse(InfisicalModel):
+    groupMemberships: list[ProjectGroupMembership]
+
+
 class GroupMembershipListResponse(InfisicalModel):
     groupMemberships: list[GroupMembership]
 
@@ -78,6 +99,10 @@ class UniversalAuthLoginResponse(InfisicalModel):
 
 
 class RevokeTokenRequest(InfisicalModel):
+    accessToken: str = Field(min_length=1, max_length=8192)
+
+
+class RenewTokenRequest(InfisicalModel):
     accessToken: str = Field(min_length=1, max_length=8192)
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
 from rolegate.api.infisical import privileges_schemas as s
 from rolegate.api.infisical.permission_wire import (
     Issues,
@@ -91,3 +94,35 @@ def target(
     body: s.CreatePermanentPrivilegeRequest | s.UpdateIdentityPrivilegeRequest,
 ) -> PrivilegeTarget:
     return PrivilegeTarget(project_slug=body.projectSlug, identity_id=body.identityId)
+
+
+def privilege_v2(
+    row: PrivilegeFields, identity_id: uuid.UUID, project_id: uuid.UUID
+) -> s.IdentityPrivilegeV2:
+    return s.IdentityPrivilegeV2(
+        **dict(privilege(row)), identityId=identity_id, projectId=project_id
+    )
+
+
+def v2_rules(permissions: list[Any]) -> list[Rule]:
+    issues: Issues = []
+    rules = collect_rules(permissions, ("permissions",), issues)
+    raise_if_any(issues)
+    return rules or []
+
+
+def v2_window(kind: s.PrivilegeType) -> TemporaryWindow:
+    return TemporaryWindow(
+        is_temporary=kind.isTemporary,
+        temporary_mode=kind.temporaryMode if kind.isTemporary else None,
+        temporary_range=kind.temporaryRange if kind.isTemporary else None,
+        start=kind.start_time,
+    )
+
+
+def v2_changes(body: s.UpdatePrivilegeV2Request) -> PrivilegeChanges:
+    return PrivilegeChanges(
+        slug=body.slug,
+        rules=v2_rules(body.permissions) if body.permissions is not None else None,
+        window=v2_window(body.type) if body.type is not None else None,
+    )

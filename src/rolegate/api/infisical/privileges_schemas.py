@@ -110,3 +110,38 @@ class IdentityPrivilegeResponse(InfisicalModel):
 
 class IdentityPrivilegeListResponse(InfisicalModel):
     privileges: list[IdentityPrivilege]
+
+
+class PrivilegeType(TemporaryFields):
+    """V2's ``type``: ``isTemporary`` and, when true, the relative window's fields."""
+
+    isTemporary: bool
+
+
+class CreatePrivilegeV2Request(InfisicalModel):
+    identityId: uuid.UUID
+    projectId: uuid.UUID
+    slug: str | None = _slug_field(default=None)
+    permissions: list[Any] = Field(max_length=MAX_RULES)
+    type: PrivilegeType
+
+
+class UpdatePrivilegeV2Request(InfisicalModel):
+    """Partial, like V1's PATCH: an absent ``slug``, ``permissions`` or ``type`` stays."""
+
+    slug: str | None = _slug_field(default=None)
+    permissions: list[Any] | None = Field(default=None, max_length=MAX_RULES)
+    type: PrivilegeType | None = None
+
+
+class IdentityPrivilegeV2(IdentityPrivilege):
+    identityId: uuid.UUID
+    projectId: uuid.UUID
+
+
+class IdentityPrivilegeV2Response(InfisicalModel):
+    privilege: IdentityPrivilegeV2
+
+
+class IdentityPrivilegeV2ListResponse(InfisicalModel):
+    privileges: list[IdentityPrivilegeV2]

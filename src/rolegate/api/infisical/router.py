@@ -9,7 +9,9 @@ from rolegate.api.infisical import (
     auth_router,
     explain_router,
     groups_router,
+    memberships_router,
     privileges_router,
+    privileges_v2_router,
     templates_router,
 )
 
@@ -17,8 +19,10 @@ router = APIRouter()
 for part in (
     auth_router,
     groups_router,
+    memberships_router,
     explain_router,
     privileges_router,
+    privileges_v2_router,
     templates_router,
     audit_router,
 ):

@@ -8,7 +8,7 @@ from typing import Any
 from rolegate.api.infisical import templates_schemas as s
 from rolegate.api.infisical.permission_wire import Issues, collect_rules, rules_out
 from rolegate.rbac.errors import InvalidInputError
-from rolegate.rbac.infisical.projects import ProjectView
+from rolegate.rbac.infisical.projects import ProjectRead, ProjectView
 from rolegate.rbac.infisical.templates import (
     EnvironmentSpec,
     TemplateChanges,
@@ -108,6 +108,8 @@ def project(view: ProjectView) -> s.Project:
         id=view.project.id,
         name=view.project.name,
         slug=view.project.slug,
+        description=view.project.description,
+        type=s.PROJECT_TYPE,
         orgId=view.project.org_id,
         template=view.template,
         environments=[
@@ -120,4 +122,21 @@ def project(view: ProjectView) -> s.Project:
         ],
         createdAt=view.project.created_at,
         updatedAt=view.project.updated_at,
+    )
+
+
+def project_read(read: ProjectRead) -> s.ProjectWithEnvironments:
+    return s.ProjectWithEnvironments(
+        id=read.project.id,
+        name=read.project.name,
+        slug=read.project.slug,
+        description=read.project.description,
+        type=s.PROJECT_TYPE,
+        orgId=read.project.org_id,
+        environments=[
+            s.ProjectEnvironment(id=e.id, name=e.name, slug=e.slug, position=e.position)
+            for e in read.environments
+        ],
+        createdAt=read.project.created_at,
+        updatedAt=read.project.updated_at,
     )

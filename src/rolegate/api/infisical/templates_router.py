@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 
 from rolegate.api.deps import Session, current_time
 from rolegate.api.infisical import templates_mapping as mapping
@@ -126,6 +127,15 @@ async def create_project(
         name=body.projectName,
         slug=body.slug,
         template_name=body.template,
+        description=body.projectDescription,
         now=current_time(),
     )
     return s.CreateProjectResponse(project=mapping.project(view))
+
+
+@router.get("/api/v2/workspace/{slug}", summary="Get a project by its slug")
+async def get_project(
+    slug: Annotated[str, Path(min_length=1, max_length=64)], actor: CurrentActor, session: Session
+) -> s.ProjectWithEnvironments:
+    read = await projects.get_project_by_slug(session, actor, slug, current_time())
+    return mapping.project_read(read)

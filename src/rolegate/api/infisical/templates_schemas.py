@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, field_validator
 
 from rolegate.api.infisical.common import InfisicalModel, Timestamp
 from rolegate.api.infisical.permission_wire import PermissionRule
@@ -82,11 +82,47 @@ class ProjectTemplateListResponse(InfisicalModel):
     projectTemplates: list[ProjectTemplate]
 
 
+# Infisical's project types. rolegate serves secret-manager projects only (its store has
+# environments, secrets' permission subjects and templates, nothing for the others), so
+# the rest are refused by name rather than created as a project that cannot do its job.
+PROJECT_TYPE = "secret-manager"
+UPSTREAM_PROJECT_TYPES = (
+    "secret-manager",
+    "cert-manager",
+    "kms",
+    "ssh",
+    "secret-scanning",
+    "pam",
+    "ai",
+)
+
+
 class CreateProjectRequest(InfisicalModel):
     projectName: Name
+    projectDescription: str | None = Field(default=None, max_length=1024)
     slug: Slug | None = None
     # A template name ("default" is Infisical's built-in one); a template id also works.
     template: str | None = Field(default=None, min_length=1, max_length=64)
+    type: str = PROJECT_TYPE
+
+    @field_validator("projectDescription")
+    @classmethod
+    def _trim(cls, value: str | None) -> str | None:
+        return value.strip() if value is not None else None
+
+    @field_validator("type")
+    @classmethod
+    def _supported_type(cls, value: str) -> str:
+        if value == PROJECT_TYPE:
+            return value
+        if value in UPSTREAM_PROJECT_TYPES:
+            raise ValueError(
+                f'Project type "{value}" is not supported: rolegate serves'
+                f' "{PROJECT_TYPE}" projects only'
+            )
+        raise ValueError(
+            f"Invalid project type; expected one of: {', '.join(UPSTREAM_PROJECT_TYPES)}"
+        )
 
 
 class ProjectEnvironment(InfisicalModel):
@@ -107,6 +143,8 @@ class Project(InfisicalModel):
     id: uuid.UUID
     name: str
     slug: str
+    description: str | None
+    type: str
     orgId: uuid.UUID
     template: str
     environments: list[ProjectEnvironment]
@@ -117,3 +155,17 @@ class Project(InfisicalModel):
 
 class CreateProjectResponse(InfisicalModel):
     project: Project
+
+
+class ProjectWithEnvironments(InfisicalModel):
+    """``GET /api/v2/workspace/{slug}``: the project itself, not wrapped (as upstream)."""
+
+    id: uuid.UUID
+    name: str
+    slug: str
+    description: str | None
+    type: str
+    orgId: uuid.UUID
+    environments: list[ProjectEnvironment]
+    createdAt: Timestamp
+    updatedAt: Timestamp

@@ -145,7 +145,7 @@ class CspPrincipal:
 async def _token_user(
     session: AsyncSession, codec: TokenCodec, token: str, now: dt.datetime, *, with_grants: bool
 ) -> tuple[Actor, csp_auth_repo.TokenUser]:
-    claims = codec.verify(token, surface=SURFACE)
+    claims = codec.verify(token, surface=SURFACE, now=now)
     jti: uuid.UUID = claims["jti"]
     found = await csp_auth_repo.token_user(
         session,

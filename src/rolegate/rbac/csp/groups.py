@@ -71,6 +71,10 @@ def slugify(name: str) -> str:
     return "".join(out).strip("-")[:200] or "group"
 
 
+def _name_taken(name: str) -> ConflictError:
+    return ConflictError(f"A group named '{name}' already exists in this organization.")
+
+
 async def create_group(
     session: AsyncSession,
     actor: Actor,
@@ -82,7 +86,7 @@ async def create_group(
 ) -> GroupView:
     org = await authorize(session, actor, parse_id(org_id), OWNER_ONLY, "create a group", now)
     if await repo.group_name_taken(session, org.id, display_name):
-        raise ConflictError(f"A group named '{display_name}' already exists in this organization.")
+        raise _name_taken(display_name)
     base = slugify(display_name)
     group: Group | None = None
     for attempt in range(1, 100):
@@ -97,6 +101,10 @@ async def create_group(
         )
         if group is not None:
             break
+        # A concurrent create of the name committed first (the unique index of the
+        # names CSP groups claim), or only the slug is another group's.
+        if await repo.group_name_taken(session, org.id, display_name):
+            raise _name_taken(display_name)
     if group is None:
         raise ConflictError(f"Could not find a free slug for the group '{display_name}'.")
     await repository.record_audit(

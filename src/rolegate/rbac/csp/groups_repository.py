@@ -63,7 +63,11 @@ async def list_groups(
 
 
 async def group_name_taken(session: AsyncSession, org_id: uuid.UUID, name: str) -> bool:
-    stmt = select(Group.id).where(Group.org_id == org_id, func.lower(Group.name) == name.lower())
+    """Whether a group of the org (of any surface) has ``name``, case-folded as the
+    unique index folds it (the database's ``lower``)."""
+    stmt = select(Group.id).where(
+        Group.org_id == org_id, func.lower(Group.name) == func.lower(name)
+    )
     return (await session.execute(stmt)).first() is not None
 
 
@@ -76,7 +80,12 @@ async def insert_group(
     description: str,
     now: dt.datetime,
 ) -> Group | None:
-    """Insert the group; None when the slug is taken in the org (the caller picks another)."""
+    """Insert the group, claiming its name in the org; None when the slug or the name is
+    taken (the caller tells which apart).
+
+    A conflict with a create still in flight waits for it to end, so a None comes from
+    a committed group, which the caller's next statement sees.
+    """
     stmt = (
         pg_insert(Group)
         .values(
@@ -85,10 +94,11 @@ async def insert_group(
             name=name,
             slug=slug,
             description=description,
+            unique_name=True,
             created_at=now,
             updated_at=now,
         )
-        .on_conflict_do_nothing(index_elements=["org_id", "slug"])
+        .on_conflict_do_nothing()
         .returning(Group)
     )
     return (await session.execute(stmt)).scalar_one_or_none()

@@ -356,6 +356,9 @@ _touch = (
     .values(
         name=bindparam("group_name"),
         description=bindparam("group_description"),
+        # ctrl-hub names need not be unique: a rename gives up the claim a CSP-created
+        # group has on its name (models.Group.unique_name), so it never conflicts.
+        unique_name=and_(_groups.c.unique_name, _groups.c.name == bindparam("group_name")),
         updated_at=bindparam("now"),
     )
     .cte("touch")

@@ -45,6 +45,7 @@ from rolegate.rbac.explain import repository as repo
 from rolegate.rbac.models import Project
 from rolegate.rbac.permissions.boundary import covers, missing_permissions
 from rolegate.rbac.permissions.rules import Ability, Rule
+from rolegate.rbac.permissions.schema import IMPLIED_ACTIONS, with_implied
 from rolegate.rbac.repository import RuleSource
 from rolegate.rbac.windows import is_open_at
 
@@ -234,13 +235,20 @@ def _overrides(
 
 
 async def explain(
-    session: AsyncSession, project: Project, principal: Principal, at: dt.datetime
+    session: AsyncSession,
+    project: Project,
+    principal: Principal,
+    at: dt.datetime,
+    *,
+    name: str | None = None,
 ) -> Explanation:
     """Every rule reaching ``principal`` in ``project``, explained at ``at``.
 
     Tenancy and authorization are the caller's job (see :func:`explain_for_actor`).
+    ``name`` is the principal's, when the caller has just read it in the project's org.
     """
-    name = await _principal_name(session, principal, project.org_id)
+    if name is None:
+        name = await _principal_name(session, principal, project.org_id)
     raw_sources = await _load_sources(session, principal, project.id, None)
     pairs = await _sourced(session, raw_sources, at)
     sourced_rules = [(rule, source) for source, raw in pairs for rule in source_rules(raw)]
@@ -292,13 +300,25 @@ def decide(
     when simply nothing grants it).
     """
     allowed = Ability(rule for rule, _ in sourced).can(action, subject, fields)
+    # A composite action (``read`` on secrets) is decided by its parts: a rule naming a
+    # part, or naming the composite, can be what allowed or refused it.
+    parts = IMPLIED_ACTIONS.get((subject, action), (action,))
     reasons: list[tuple[str, Rule, S]] = []
     for rule, source in sourced:
-        if rule.subject != subject or action not in rule.actions:
+        named = with_implied(rule.subject, rule.actions)
+        if rule.subject != subject or (action not in named and not set(parts) & set(named)):
             continue
-        if allowed and not rule.inverted and Ability([rule]).can(action, subject, fields):
+        if (
+            allowed
+            and not rule.inverted
+            and any(Ability([rule]).can(p, subject, fields) for p in parts)
+        ):
             reasons.append(("allow", rule, source))
-        elif not allowed and rule.inverted and _deny_matches(rule, action, subject, fields):
+        elif (
+            not allowed
+            and rule.inverted
+            and any(_deny_matches(rule, p, subject, fields) for p in parts)
+        ):
             reasons.append(("deny", rule, source))
     return allowed, reasons
 
@@ -371,6 +391,18 @@ async def authorize(
     Order: the project in the actor's org → ``read`` on the principal's kind → the
     principal in the actor's org. A principal of another org is a 404, like a project.
     """
+    project, _ = await _authorize_named(session, actor, project_id, principal, now)
+    return project
+
+
+async def _authorize_named(
+    session: AsyncSession,
+    actor: Actor,
+    project_id: uuid.UUID,
+    principal: Principal,
+    now: dt.datetime,
+) -> tuple[Project, str]:
+    """:func:`authorize`, with the principal's name it read on the way."""
     project = await repository.get_project(session, project_id, actor.org_id)
     if project is None:
         raise ProjectNotFoundError(f"Failed to find project with ID {project_id}")
@@ -379,8 +411,7 @@ async def authorize(
     rules = await actor_project_rules(session, actor, project.id, now)
     if not Ability(rules).can("read", subject, fields):
         raise PermissionDeniedError(f"You are not allowed to read on {subject}")
-    await _principal_name(session, principal, actor.org_id)
-    return project
+    return project, await _principal_name(session, principal, actor.org_id)
 
 
 async def explain_for_actor(
@@ -392,8 +423,10 @@ async def explain_for_actor(
     at: dt.datetime,
     now: dt.datetime,
 ) -> Explanation:
-    project = await authorize(session, actor, project_id, principal, now)
-    return await explain(session, project, principal, at)
+    # The principal's name was read by the authorization, in the project's org (the
+    # actor's): the explanation does not read it again.
+    project, name = await _authorize_named(session, actor, project_id, principal, now)
+    return await explain(session, project, principal, at, name=name)
 
 
 async def check_for_actor(

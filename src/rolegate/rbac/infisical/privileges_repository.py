@@ -16,6 +16,7 @@ from sqlalchemy.sql import ClauseElement
 
 from rolegate.db_direct import DirectStatement
 from rolegate.rbac import repository
+from rolegate.rbac.infisical.views import PrivilegeLocation
 from rolegate.rbac.models import AdditionalPrivilege, Identity, Project, ProjectMembership
 from rolegate.rbac.repository import RuleSource
 
@@ -321,3 +322,25 @@ async def write_privilege(
     first = rows[0]
     stored = _privilege_of(first) if first[_PREFIX + "id"] is not None else None
     return WrittenPrivilege(stored=stored, held_sources=_sources_of(rows))
+
+
+async def locate_privilege(
+    session: AsyncSession, privilege_id: uuid.UUID, org_id: uuid.UUID
+) -> PrivilegeLocation | None:
+    """An identity privilege of the org by id (a user's or another org's is None)."""
+    stmt = (
+        select(Project.id, Project.slug, ProjectMembership.identity_id, AdditionalPrivilege.slug)
+        .join(ProjectMembership, ProjectMembership.id == AdditionalPrivilege.project_membership_id)
+        .join(Project, Project.id == ProjectMembership.project_id)
+        .where(
+            AdditionalPrivilege.id == privilege_id,
+            Project.org_id == org_id,
+            ProjectMembership.identity_id.is_not(None),
+        )
+    )
+    row = (await session.execute(stmt)).one_or_none()
+    if row is None or row[2] is None:
+        return None
+    return PrivilegeLocation(
+        project_id=row[0], project_slug=row[1], identity_id=row[2], slug=row[3]
+    )

@@ -32,6 +32,7 @@ from rolegate.rbac.infisical import project_groups_repository as repo
 from rolegate.rbac.infisical.access import ProjectAccess, project_access
 from rolegate.rbac.infisical.views import (
     AssignmentFields,
+    GroupFields,
     GroupMembershipView,
     MembershipFields,
     RoleFields,
@@ -335,32 +336,68 @@ async def replace_group_roles(
     return GroupMembershipView(membership=touched, group=group, roles=after)
 
 
+async def resolve_group(session: AsyncSession, actor: Actor, id_or_name: str) -> GroupFields:
+    """A group of the actor's org by id or, for anything that is not a UUID, by name.
+
+    Infisical's Terraform provider puts the group's name in the path when it has no id.
+    Names are not unique in an org; an ambiguous name is refused rather than guessed.
+    """
+    try:
+        group_id = uuid.UUID(id_or_name)
+    except ValueError:
+        named = await repository.groups_named(session, id_or_name, actor.org_id)
+        if not named and "+" in id_or_name:
+            # Terraform escapes the name with Go's url.QueryEscape, which writes a space
+            # as "+", and a path does not decode "+"; without this a name with a space
+            # could never be found.
+            spaced = id_or_name.replace("+", " ")
+            named = await repository.groups_named(session, spaced, actor.org_id)
+        if not named:
+            raise GroupNotFoundError(f"Failed to find group with name {id_or_name}") from None
+        if len(named) > 1:
+            raise BadRequestError(
+                f"More than one group is named {id_or_name}; use the group's ID instead"
+            ) from None
+        return named[0]
+    group = await repository.get_group(session, group_id, actor.org_id)
+    if group is None:
+        raise _group_not_found(group_id)
+    return group
+
+
 async def add_group_to_project(
     session: AsyncSession,
     actor: Actor,
     *,
     project_id: uuid.UUID,
-    group_id: uuid.UUID,
-    role_slug: str,
+    group: str | uuid.UUID,
+    specs: Sequence[ProjectRoleSpec],
     now: dt.datetime,
     access: ProjectAccess | None = None,
 ) -> GroupMembershipView:
+    """Add a group to a project with the roles given (Infisical's ``roles``, or ``role``).
+
+    The same rules as a PATCH apply to the roles: no role twice, each resolves, every
+    window is valid, at least one is permanent, and the actor holds what it grants.
+    """
+    _reject_duplicates(specs)
     ctx = await _authorize(session, actor, project_id, "create", now, access)
-    group = await repository.get_group(session, group_id, actor.org_id)
-    if group is None:
-        raise _group_not_found(group_id)
-    resolved = await _resolve_roles(session, ctx.project_id, [role_slug])
+    found = await resolve_group(session, actor, str(group))
+    slugs = [spec.role for spec in specs]
+    resolved = await _resolve_roles(session, ctx.project_id, slugs)
     _check_boundary(
         ctx.actor_rules,
-        _rules_of(role_slug, resolved[role_slug]),
+        [r for slug, role in resolved.items() for r in _rules_of(slug, role)],
         "Failed to add group to project: you cannot grant permissions you do not hold",
     )
-    membership = await repo.insert_group_membership(session, ctx.project_id, group.id, now)
+    if not any(not spec.is_temporary for spec in specs):
+        raise BadRequestError("Group must have at least one permanent role")
+    membership = await repo.insert_group_membership(session, ctx.project_id, found.id, now)
     if membership is None:
         raise ConflictError(
-            f"Group with name {group.name} already exists in project with id {ctx.project_id}"
+            f"Group with name {found.name} already exists in project with id {ctx.project_id}"
         )
-    rows = _assignment_rows(actor, membership, [ProjectRoleSpec(role=role_slug)], resolved, now)
+    rows = _assignment_rows(actor, membership, specs, resolved, now)
     await repo.replace_group_roles(session, membership.id, rows)
     after = await repo.group_roles(session, membership.id)
     await repository.record_audit(
@@ -372,11 +409,11 @@ async def add_group_to_project(
         before=None,
         after={
             "projectId": str(ctx.project_id),
-            "groupId": str(group.id),
+            "groupId": str(found.id),
             "roles": audit_roles(after),
         },
     )
-    return GroupMembershipView(membership=membership, group=group, roles=after)
+    return GroupMembershipView(membership=membership, group=found, roles=after)
 
 
 async def get_group_membership(

@@ -19,8 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolegate.rbac import repository
 from rolegate.rbac.actors import Actor
-from rolegate.rbac.errors import ConflictError, TemplateNotFoundError
+from rolegate.rbac.errors import (
+    ConflictError,
+    PermissionDeniedError,
+    ProjectNotFoundError,
+    TemplateNotFoundError,
+)
 from rolegate.rbac.infisical import templates_repository as repo
+from rolegate.rbac.infisical.access import project_access
 from rolegate.rbac.infisical.templates import (
     DEFAULT_TEMPLATE_ID,
     DEFAULT_TEMPLATE_NAME,
@@ -39,6 +45,7 @@ from rolegate.rbac.models import (
     Role,
     RoleAssignment,
 )
+from rolegate.rbac.permissions.rules import Ability
 
 SLUG_MAX: Final = 64
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
@@ -85,6 +92,7 @@ async def create_project(
     slug: str | None,
     template_name: str | None,
     now: dt.datetime,
+    description: str | None = None,
 ) -> ProjectView:
     await require_org_permission(session, actor, "create", "workspace", now)
     template = await _template(session, actor, template_name, now)
@@ -96,6 +104,7 @@ async def create_project(
             "org_id": actor.org_id,
             "name": name,
             "slug": chosen,
+            "description": description,
             "created_at": now,
             "updated_at": now,
         },
@@ -158,6 +167,7 @@ async def create_project(
         after={
             "name": project.name,
             "slug": project.slug,
+            "description": project.description,
             "template": view.template,
             "templateId": str(template.id) if template is not None else None,
             "environments": [env.slug for env in view.environments],
@@ -204,4 +214,25 @@ async def _make_creator_admin(
                 "updated_at": now,
             }
         ],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectRead:
+    project: Project
+    environments: list[Environment]
+
+
+async def get_project_by_slug(
+    session: AsyncSession, actor: Actor, slug: str, now: dt.datetime
+) -> ProjectRead:
+    """``GET /api/v2/workspace/{slug}``: a project of the actor's org it may read."""
+    project = await repository.get_project_by_slug(session, slug, actor.org_id)
+    if project is None:
+        raise ProjectNotFoundError(f"Project with slug {slug} not found")
+    access = await project_access(session, actor, project.id, now)
+    if not Ability(access.rules).can("read", "workspace"):
+        raise PermissionDeniedError("You are not allowed to read on workspace")
+    return ProjectRead(
+        project=project, environments=await repo.project_environments(session, project.id)
     )

@@ -101,3 +101,13 @@ class TemplateFields(Protocol):
     def created_at(self) -> dt.datetime: ...
     @property
     def updated_at(self) -> dt.datetime: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PrivilegeLocation:
+    """Where a privilege named by its id lives: what the slug-based services take."""
+
+    project_id: uuid.UUID
+    project_slug: str
+    identity_id: uuid.UUID
+    slug: str

@@ -3,13 +3,21 @@
 A condition-aware subset test, sound but incomplete: when in doubt, the actor does not
 hold the permission. Its reasoning about globs assumes canonical values: non-empty, and
 paths without empty, ``.`` or ``..`` segments or a trailing slash (other than ``/``).
+
+A key may carry several operators, which all hold (a conjunction). Reasoning stays
+sound with them: a request is within an actor's allow when, for every operator the allow
+puts on a key, some operator of the request on that key is within it (the request's set
+is inside each of its own operators' sets); a deny cannot overlap a request when some
+pair of their operators on one key is disjoint. Composite actions (``read`` on secrets,
+which is ``describeSecret`` plus ``readValue``) count on the actor's side for each part,
+and a requested composite is held only when the composite or every part is.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
 from rolegate.rbac.permissions.globs import glob_matches, glob_within, globs_disjoint, is_literal
@@ -20,7 +28,15 @@ from rolegate.rbac.permissions.rules import (
     value_matches,
     wire_conditions,
 )
-from rolegate.rbac.permissions.schema import EQ, GLOB, IN, NE, SUBJECTS
+from rolegate.rbac.permissions.schema import (
+    EQ,
+    GLOB,
+    IMPLIED_ACTIONS,
+    IN,
+    NE,
+    SUBJECTS,
+    with_implied,
+)
 
 # Above this many $in combinations a requested rule is checked whole rather than split.
 _MAX_SLICES: Final = 256
@@ -78,43 +94,64 @@ def _disjoint(a: Condition, b: Condition, multi: bool) -> bool:
     return False  # $ne against $ne or a real glob: both admit unboundedly many values
 
 
-def _conditions_within(child: Conditions | None, parent: Conditions | None, subject: str) -> bool:
+# A key's operators as a list of conditions, all of which hold: the request side after
+# slicing can hold two ``$eq`` on one key, which a mapping by operator cannot.
+KeyConditions = Mapping[str, Sequence[Condition]]
+
+
+def _as_lists(conditions: Conditions) -> dict[str, list[Condition]]:
+    return {key: list(spec.items()) for key, spec in conditions.items()}
+
+
+def _conditions_within(
+    child: KeyConditions | None, parent: Conditions | None, subject: str
+) -> bool:
     if parent is None:
         return True
     for key, spec in parent.items():
         if child is None or key not in child:
             return False  # the child admits values of this key the parent does not
-        c_cond, p_cond = next(iter(child[key].items())), next(iter(spec.items()))
-        if not _within(c_cond, p_cond, _multi_valued(subject, key)):
+        multi = _multi_valued(subject, key)
+        for p_cond in spec.items():
+            if not any(_within(c_cond, p_cond, multi) for c_cond in child[key]):
+                return False
+    return True
+
+
+def _may_overlap(deny: Conditions | None, request: KeyConditions | None, subject: str) -> bool:
+    if deny is None or request is None:
+        return True
+    for key, spec in deny.items():
+        if key not in request:
+            continue
+        multi = _multi_valued(subject, key)
+        if any(_disjoint(d, r, multi) for d in spec.items() for r in request[key]):
             return False
     return True
 
 
-def _may_overlap(deny: Conditions | None, request: Conditions | None, subject: str) -> bool:
-    if deny is None or request is None:
-        return True
-    return not any(
-        key in request
-        and _disjoint(
-            next(iter(spec.items())), next(iter(request[key].items())), _multi_valued(subject, key)
-        )
-        for key, spec in deny.items()
-    )
+def _slices(conditions: Conditions | None) -> list[KeyConditions | None]:
+    """Split each $in into its elements, so that different actor rules may cover them.
 
-
-def _slices(conditions: Conditions | None) -> list[Conditions | None]:
-    """Split each $in into its elements, so that different actor rules may cover them."""
+    Splitting ``$in`` keeps the key's other operators beside each element, so the
+    slices' union is exactly the request (``x in S and P`` is the union of ``x = s and
+    P`` over ``s`` in ``S``).
+    """
     if conditions is None:
         return [None]
     keys = list(conditions)
-    options: list[list[Condition]] = []
+    options: list[list[tuple[Condition, ...]]] = []
     for key in keys:
-        ((op, value),) = conditions[key].items()
-        options.append([(EQ, item) for item in value] if op == IN else [(op, value)])
+        fixed = tuple((op, v) for op, v in conditions[key].items() if op != IN)
+        listed = conditions[key].get(IN)
+        if isinstance(listed, tuple):
+            options.append([(*fixed, (EQ, item)) for item in listed])
+        else:
+            options.append([fixed])
     if math.prod(len(option) for option in options) > _MAX_SLICES:
-        return [conditions]
+        return [_as_lists(conditions)]
     return [
-        {key: {op: value} for key, (op, value) in zip(keys, combo, strict=True)}
+        {key: list(conds) for key, conds in zip(keys, combo, strict=True)}
         for combo in itertools.product(*options)
     ]
 
@@ -145,7 +182,7 @@ def _by_subject_action(rules: Iterable[Rule]) -> dict[tuple[str, str], list[Rule
     """Index rules by (subject, action): a grant checks dozens of pairs against them."""
     index: dict[tuple[str, str], list[Rule]] = {}
     for rule in rules:
-        for action in rule.actions:
+        for action in with_implied(rule.subject, rule.actions):
             index.setdefault((rule.subject, action), []).append(rule)
     return index
 
@@ -170,14 +207,20 @@ def missing_permissions(
         if rule.inverted:
             continue
         for action in rule.actions:
-            key = (rule.subject, action)
-            relevant_allows = allows.get(key, _NO_RULES)
-            relevant_denies = denies.get(key, _NO_RULES)
-            if _covered(rule.subject, rule.conditions, relevant_allows, relevant_denies):
+            parts = IMPLIED_ACTIONS.get((rule.subject, action), (action,))
+            if all(
+                _covered(
+                    rule.subject,
+                    rule.conditions,
+                    allows.get((rule.subject, part), _NO_RULES),
+                    denies.get((rule.subject, part), _NO_RULES),
+                )
+                for part in parts
+            ):
                 continue
             entry: dict[str, Any] = {"subject": rule.subject, "action": action}
             if rule.conditions:
-                entry["conditions"] = wire_conditions(rule.conditions)
+                entry["conditions"] = wire_conditions(rule.conditions, rule.plain)
             if entry not in missing:
                 missing.append(entry)
     return missing

@@ -2,8 +2,12 @@
 
 A :class:`Rule` allows (or, when ``inverted``, denies) ``actions`` on ``subject``,
 optionally only where ``conditions`` hold. Conditions are normalised on the way in:
-every key maps to exactly one operator (``{"environment": {"$eq": "dev"}}``) and ``$in``
-operands are tuples, so nothing downstream handles the plain-value shorthand.
+every key maps to its operators (``{"environment": {"$eq": "dev"}}``; a plain value is
+``$eq``) and ``$in`` operands are tuples, so nothing downstream handles the shorthand.
+Several operators on one key are a conjunction, as in CASL's mongo matcher:
+``{"$eq": "dev", "$in": ["dev", "prod"]}`` holds where both do. Which keys were written
+as a plain value is kept (``Rule.plain``), so a rule reads back exactly as it was sent:
+Terraform compares what it sent with what it reads.
 
 Evaluation (:class:`Ability`) differs from CASL on purpose: **deny wins regardless of
 order**. A permission is held iff some allow rule matches and no deny rule matches;
@@ -36,13 +40,14 @@ segments or a trailing slash (other than ``/`` itself).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 from rolegate.rbac.permissions.globs import compiled_glob, glob_matches, split_negation
 from rolegate.rbac.permissions.schema import (
     EQ,
     GLOB,
+    IMPLIED_ACTIONS,
     IN,
     NE,
     OPERATORS,
@@ -51,6 +56,7 @@ from rolegate.rbac.permissions.schema import (
     Scope,
     SubjectSpec,
     subjects_in_scope,
+    with_implied,
 )
 
 ConditionValue: TypeAlias = str | tuple[str, ...]
@@ -65,6 +71,8 @@ class Rule:
     actions: tuple[str, ...]
     conditions: Conditions | None = None
     inverted: bool = False
+    #: Condition keys written as a plain value (how they go back out; no meaning).
+    plain: frozenset[str] = field(default=frozenset(), compare=False)
 
     def __hash__(self) -> int:
         # The generated hash would fail on the condition dicts; equal dicts may differ
@@ -127,8 +135,10 @@ def _rule_matches(rule: Rule, fields: Mapping[str, Any]) -> bool:
     if rule.conditions is None:
         return True
     for key, spec in rule.conditions.items():
-        ((op, expected),) = spec.items()
-        if key not in fields or not _field_matches(op, expected, fields[key]):
+        if key not in fields:
+            return False
+        actual = fields[key]
+        if not all(_field_matches(op, expected, actual) for op, expected in spec.items()):
             return False
     return True
 
@@ -144,10 +154,15 @@ class Ability:
         self._deny: dict[tuple[str, str], list[Rule]] = {}
         for rule in self.rules:
             index = self._deny if rule.inverted else self._allow
-            for action in rule.actions:
+            for action in with_implied(rule.subject, rule.actions):
                 index.setdefault((rule.subject, action), []).append(rule)
 
     def can(self, action: str, subject: str, fields: Mapping[str, Any] | None = None) -> bool:
+        parts = IMPLIED_ACTIONS.get((subject, action))
+        if parts is not None:
+            # A composite is held where each of its parts is (a deny of one part takes
+            # the composite away); rules naming the composite count for every part.
+            return all(self.can(part, subject, fields) for part in parts)
         allows = self._allow.get((subject, action), [])
         denies = self._deny.get((subject, action), [])
         if fields is None:
@@ -243,9 +258,12 @@ class _Parser:
         name = subject if isinstance(subject, str) else ""
         parsed_actions = self.actions(actions, (*path, keys[1]), spec, name, joined=joined)
         parsed_conditions = None
+        plain: frozenset[str] = frozenset()
         if spec is not None:
             parsed_conditions = self.conditions(conditions, (*path, keys[2]), spec, name)
-        return Rule(name, parsed_actions, parsed_conditions, inverted)
+            if parsed_conditions and isinstance(conditions, Mapping):
+                plain = frozenset(k for k, v in conditions.items() if isinstance(v, str))
+        return Rule(name, parsed_actions, parsed_conditions, inverted, plain)
 
     def subject(self, raw: object, path: Path) -> SubjectSpec | None:
         if not isinstance(raw, str):
@@ -298,23 +316,32 @@ class _Parser:
                     f'Condition key "{key}" is not allowed on subject "{subject}"',
                 )
                 continue
-            condition = self.condition(key, value, (*path, key), spec.conditions[key])
-            if condition is not None:
-                parsed[key] = {condition[0]: condition[1]}
+            operators = self.operators(key, value, (*path, key), spec.conditions[key])
+            if operators is not None:
+                parsed[key] = operators
         return parsed or None
 
-    def condition(
+    def operators(
         self, key: str, raw: object, path: Path, allowed: frozenset[str]
-    ) -> Condition | None:
-        operand: object
+    ) -> dict[str, ConditionValue] | None:
+        """A key's condition: a plain value (``$eq``) or an object of operators (all hold)."""
         if isinstance(raw, str):
-            op, operand, op_path = EQ, raw, path
-        elif isinstance(raw, Mapping) and len(raw) == 1:
-            ((op, operand),) = raw.items()
-            op_path = (*path, str(op))
-        else:
-            self.fail(path, "A condition must be a string or an object with exactly one operator")
+            condition = self.condition(key, EQ, raw, path, allowed)
+            return None if condition is None else {EQ: condition[1]}
+        if not isinstance(raw, Mapping) or not raw:
+            self.fail(path, "A condition must be a string or an object of operators")
             return None
+        before = len(self.errors)
+        operators: dict[str, ConditionValue] = {}
+        for op, operand in raw.items():
+            condition = self.condition(key, str(op), operand, (*path, str(op)), allowed)
+            if condition is not None:
+                operators[condition[0]] = condition[1]
+        return operators if len(self.errors) == before else None
+
+    def condition(
+        self, key: str, op: str, operand: object, op_path: Path, allowed: frozenset[str]
+    ) -> Condition | None:
         if op not in allowed:
             self.fail(op_path, f'Operator "{op}" is not allowed for "{key}"')
             return None
@@ -387,19 +414,22 @@ def expand_privilege_permission(obj: Any) -> list[Rule]:
     )
     if parser.errors:
         raise RuleSetValidationError(parser.errors)
-    return [Rule(rule.subject, (action,), rule.conditions) for action in rule.actions]
+    return [
+        Rule(rule.subject, (action,), rule.conditions, plain=rule.plain) for action in rule.actions
+    ]
 
 
 # --- wire forms -----------------------------------------------------------------------
 
 
-def wire_conditions(conditions: Conditions) -> dict[str, Any]:
+def wire_conditions(conditions: Conditions, plain: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """Conditions as sent: keys in ``plain`` as the bare value, the rest as operators."""
     wire: dict[str, Any] = {}
     for key, spec in conditions.items():
-        ((op, value),) = spec.items()
-        # $eq goes out as the plain value: that is what clients and Terraform send, so
-        # a rule reads back the way it was written in the common case.
-        wire[key] = value if op == EQ else {op: list(value) if op == IN else value}
+        if key in plain and len(spec) == 1 and isinstance(spec.get(EQ), str):
+            wire[key] = spec[EQ]
+        else:
+            wire[key] = {op: list(value) if op == IN else value for op, value in spec.items()}
     return wire
 
 
@@ -407,14 +437,14 @@ def unpack(rule: Rule) -> dict[str, Any]:
     """The unpacked wire form: ``{subject, action: [...], conditions?, inverted}``."""
     wire: dict[str, Any] = {"subject": rule.subject, "action": list(rule.actions)}
     if rule.conditions:
-        wire["conditions"] = wire_conditions(rule.conditions)
+        wire["conditions"] = wire_conditions(rule.conditions, rule.plain)
     wire["inverted"] = rule.inverted
     return wire
 
 
 def pack(rule: Rule) -> list[Any]:
     """CASL's packed form ``[actions, subject, conditions|0, 1|0]``, trailing 0s dropped."""
-    conditions = wire_conditions(rule.conditions) if rule.conditions else 0
+    conditions = wire_conditions(rule.conditions, rule.plain) if rule.conditions else 0
     packed: list[Any] = [",".join(rule.actions), rule.subject, conditions, int(rule.inverted)]
     while len(packed) > 2 and packed[-1] == 0:
         packed.pop()
@@ -435,19 +465,26 @@ def _decode(item: Mapping[str, Any]) -> Rule:
     try:
         action = item["action"]
         conditions: dict[str, dict[str, ConditionValue]] = {}
+        plain: set[str] = set()
         for key, value in (item.get("conditions") or {}).items():
             if isinstance(value, str):
                 conditions[key] = {EQ: value}
+                plain.add(key)
                 continue
-            ((op, operand),) = value.items()
-            if op not in OPERATORS:
-                raise ValueError(op)
-            conditions[key] = {op: tuple(operand) if op == IN else operand}
+            if not value:
+                raise ValueError(key)
+            operators: dict[str, ConditionValue] = {}
+            for op, operand in value.items():
+                if op not in OPERATORS:
+                    raise ValueError(op)
+                operators[op] = tuple(operand) if op == IN else operand
+            conditions[key] = operators
         return Rule(
             subject=item["subject"],
             actions=(action,) if isinstance(action, str) else tuple(action),
             conditions=conditions or None,
             inverted=bool(item.get("inverted", False)),
+            plain=frozenset(plain),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ValueError(f"Stored permission rule is malformed: {item!r}") from exc

@@ -31,9 +31,39 @@ CREATE: Final = "create"
 EDIT: Final = "edit"
 DELETE: Final = "delete"
 GRANT_PRIVILEGES: Final = "grant-privileges"
+# Upstream's finer secret actions: ``read`` is their union (DescribeAndReadValue).
+DESCRIBE_SECRET: Final = "describeSecret"  # noqa: S105 - an action name
+READ_VALUE: Final = "readValue"
+SUBSCRIBE: Final = "subscribe"
+ASSUME_PRIVILEGES: Final = "assume-privileges"
+REVOKE_AUTH: Final = "revoke-auth"
+CREATE_TOKEN: Final = "create-token"  # noqa: S105 - an action name
+GET_TOKEN: Final = "get-token"  # noqa: S105 - an action name
+DELETE_TOKEN: Final = "delete-token"  # noqa: S105 - an action name
 #: Canonical action order. Sets are unordered, but role listings and wire output must
 #: be stable across processes, so anything that enumerates actions sorts by this.
-ACTIONS: Final[tuple[str, ...]] = (READ, CREATE, EDIT, DELETE, GRANT_PRIVILEGES)
+ACTIONS: Final[tuple[str, ...]] = (
+    READ,
+    DESCRIBE_SECRET,
+    READ_VALUE,
+    CREATE,
+    EDIT,
+    DELETE,
+    SUBSCRIBE,
+    GRANT_PRIVILEGES,
+    ASSUME_PRIVILEGES,
+    REVOKE_AUTH,
+    CREATE_TOKEN,
+    GET_TOKEN,
+    DELETE_TOKEN,
+)
+
+#: Actions that stand for several finer ones, per subject. Holding the composite holds
+#: each part (an allow or a deny of ``read`` on secrets is one of ``describeSecret`` and
+#: ``readValue`` too), and granting the composite grants every part.
+IMPLIED_ACTIONS: Final[Mapping[tuple[str, str], tuple[str, ...]]] = MappingProxyType(
+    {("secrets", READ): (DESCRIBE_SECRET, READ_VALUE)}
+)
 
 #: Condition keys whose values are paths; the contract requires them to be absolute.
 PATH_CONDITION_KEYS: Final = frozenset({"secretPath"})
@@ -57,6 +87,16 @@ class SubjectSpec:
 
 _CRUD = frozenset({READ, CREATE, EDIT, DELETE})
 _CRUD_GRANT = _CRUD | {GRANT_PRIVILEGES}
+# Upstream's current action lists (ProjectPermission*Actions), old actions kept.
+_SECRET_ACTIONS = _CRUD | {DESCRIBE_SECRET, READ_VALUE, SUBSCRIBE}
+_IDENTITY_ACTIONS = _CRUD_GRANT | {
+    ASSUME_PRIVILEGES,
+    REVOKE_AUTH,
+    CREATE_TOKEN,
+    GET_TOKEN,
+    DELETE_TOKEN,
+}
+_MEMBER_ACTIONS = _CRUD_GRANT | {ASSUME_PRIVILEGES}
 _ALL_OPS = frozenset(OPERATORS)
 _NO_GLOB = frozenset({EQ, NE, IN})
 
@@ -71,7 +111,7 @@ def _plain(actions: frozenset[str]) -> SubjectSpec:
 
 _TABLE: dict[str, SubjectSpec] = {
     "secrets": SubjectSpec(
-        actions=_CRUD,
+        actions=_SECRET_ACTIONS,
         conditions=MappingProxyType(
             {
                 "environment": _ALL_OPS,
@@ -86,10 +126,10 @@ _TABLE: dict[str, SubjectSpec] = {
     "secret-folders": SubjectSpec(actions=_CRUD, conditions=_SECRET_LOCATION),
     "secret-imports": SubjectSpec(actions=_CRUD, conditions=_SECRET_LOCATION),
     "identity": SubjectSpec(
-        actions=_CRUD_GRANT,
+        actions=_IDENTITY_ACTIONS,
         conditions=MappingProxyType({"identityId": _NO_GLOB}),
     ),
-    "member": _plain(_CRUD_GRANT),
+    "member": _plain(_MEMBER_ACTIONS),
     "groups": _plain(_CRUD_GRANT),
     "role": _plain(_CRUD),
     "settings": _plain(_CRUD),
@@ -136,3 +176,13 @@ def ordered_actions(actions: Iterable[str]) -> tuple[str, ...]:
     given = set(actions)
     known = tuple(action for action in ACTIONS if action in given)
     return known + tuple(sorted(given - set(ACTIONS)))
+
+
+def with_implied(subject: str, actions: Iterable[str]) -> tuple[str, ...]:
+    """``actions`` plus every finer action one of them stands for on ``subject``."""
+    expanded: list[str] = []
+    for action in actions:
+        for name in (action, *IMPLIED_ACTIONS.get((subject, action), ())):
+            if name not in expanded:
+                expanded.append(name)
+    return tuple(expanded)

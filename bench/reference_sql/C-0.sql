@@ -1,0 +1,6 @@
+-- Endpoint C, set 0 (description, one role, two environments). Fixed by hand: the least SQL for the job.
+BEGIN;
+SELECT id FROM project_templates WHERE id = '${template_id}' AND org_id = '${org_id}' FOR UPDATE;
+UPDATE project_templates SET description = 'Benchmark template, one role', roles = '[{"name": "Release Manager", "slug": "release-manager", "permissions": [{"subject": "secrets", "action": ["read", "edit"], "conditions": {"environment": "prod"}}, {"subject": "environments", "action": ["read"]}]}]', environments = '[{"name": "Development", "slug": "dev", "position": 1}, {"name": "Production", "slug": "prod", "position": 2}]', updated_at = now() WHERE id = '${template_id}';
+INSERT INTO audit_events (id, org_id, surface, action, actor_type, actor_id, target_type, target_id, before, after, request_id) VALUES (gen_random_uuid(), '${org_id}', 'infisical', 'project-template.update', 'identity', '${actor_id}', 'project-template', '${template_id}', '{"description": "Benchmark template, two roles", "roles": [{"slug": "release-manager"}, {"slug": "secret-reader"}], "environments": ["dev", "staging", "prod"]}', '{"description": "Benchmark template, one role", "roles": [{"slug": "release-manager"}], "environments": ["dev", "prod"]}', gen_random_uuid()::text);
+COMMIT;

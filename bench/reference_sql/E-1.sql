@@ -1,0 +1,8 @@
+-- Endpoint E, set 1 (a conditional binding plus an org custom role; the list replaced). Fixed by hand.
+BEGIN;
+SELECT g.id, r.id AS custom_role_id FROM groups g LEFT JOIN roles r ON r.scope = 'org' AND r.org_id = g.org_id AND r.name = 'auditor' WHERE g.id = '${group_id}' AND g.org_id = '${org_id}' FOR UPDATE OF g \gset
+DELETE FROM role_assignments WHERE group_id = '${group_id}' AND surface = 'ctrlhub' AND kind = 'binding';
+INSERT INTO role_assignments (id, org_id, surface, kind, group_id, role_key, role_id, condition, is_temporary, position, created_by, updated_by) VALUES (gen_random_uuid(), '${org_id}', 'ctrlhub', 'binding', '${group_id}', 'developer', NULL, '{"gate": "AND", "rules": [{"key": "email_domain", "type": "user", "value": "bench.test", "operator": "has_value"}]}', false, 0, '${owner_user_id}', '${owner_user_id}'), (gen_random_uuid(), '${org_id}', 'ctrlhub', 'binding', '${group_id}', 'custom', :custom_role_id, '{"gate": "AND", "rules": []}', false, 1, '${owner_user_id}', '${owner_user_id}');
+UPDATE groups SET description = 'Benchmark group, two bindings', updated_at = now() WHERE id = '${group_id}';
+INSERT INTO audit_events (id, org_id, surface, action, actor_type, actor_id, target_type, target_id, before, after, request_id) VALUES (gen_random_uuid(), '${org_id}', 'ctrlhub', 'ctrlhub.group.update', 'user', '${owner_user_id}', 'group', '${group_id}', '{"description": "Benchmark group, one binding", "bindings": [{"role": "developer"}]}', '{"description": "Benchmark group, two bindings", "bindings": [{"role": "developer", "condition": {"gate": "AND", "rules": [{"key": "email_domain", "type": "user", "value": "bench.test", "operator": "has_value"}]}}, {"role": "auditor"}]}', gen_random_uuid()::text);
+COMMIT;
