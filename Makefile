@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install serve test lint typecheck migrations-check bench bench-growth bench-smoke outage clean
+.PHONY: help install serve test lint typecheck migrations-check bench bench-growth bench-smoke outage \
+	bench-pgbouncer pgbouncer-path failover clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -39,6 +40,15 @@ bench-growth: $(STAMP) ## How each cost grows with the data: series and fitted e
 
 outage: $(STAMP) ## Kill PostgreSQL under PATCH load and count (see docs/reliability.md)
 	$(BIN)/python -m bench.outage
+
+bench-pgbouncer: $(STAMP) ## Endpoint A direct vs ROLEGATE_DB__PGBOUNCER vs through PgBouncer
+	$(BIN)/python bench/pgbouncer.py
+
+pgbouncer-path: $(STAMP) ## migrate, seed, serve and tests/api through PgBouncer (CI step)
+	bash .ci/pgbouncer-path.sh
+
+failover: $(STAMP) ## Kill the primary under PATCH load, promote its sync standby, count (docs/scaling.md)
+	$(BIN)/python bench/failover.py
 
 bench-smoke: $(STAMP) ## Every part of the benchmark in short points, to prove it runs
 	$(BIN)/python bench/run.py --smoke

@@ -61,6 +61,11 @@ class DatabaseSettings(BaseModel):
     # Default: the server's (READ COMMITTED on PostgreSQL). SERIALIZABLE is what CockroachDB
     # runs; tests use it to force serialization failures and prove the retry loop.
     isolation_level: Literal["READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE"] | None = None
+    # Behind PgBouncer in transaction pooling mode a client connection is lent a server
+    # connection per transaction, so nothing may outlive one: no startup parameters but the
+    # few PgBouncer tracks (the statement timeout is set in each transaction instead) and no
+    # named prepared statements (each statement is parsed again, unnamed).
+    pgbouncer: bool = False
 
 
 class RateLimitSettings(BaseModel):

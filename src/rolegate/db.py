@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from rolegate.config import Settings
+from rolegate.pgbouncer import timeout_per_transaction
 
 # Stable constraint names: Alembic can then diff and drop them by name.
 NAMING_CONVENTION = {
@@ -74,14 +75,24 @@ def json_dumps(value: Any) -> str:
 
 
 def create_engine(settings: Settings, url: str, **overrides: Any) -> AsyncEngine:
+    server_settings = {"application_name": "rolegate"}
     connect_args: dict[str, Any] = {
         "timeout": settings.db.connect_timeout,
         "command_timeout": settings.db.statement_timeout_ms / 1000 + 1,
-        "server_settings": {
-            "statement_timeout": str(settings.db.statement_timeout_ms),
-            "application_name": "rolegate",
-        },
+        "server_settings": server_settings,
     }
+    if settings.db.pgbouncer:
+        # PgBouncer refuses startup parameters it does not track (statement_timeout is
+        # one), and a named statement prepared in one transaction may be looked up on
+        # another server connection in the next: asyncpg's and the dialect's statement
+        # caches are off, so every statement is sent unnamed and parsed where it runs.
+        connect_args["statement_cache_size"] = 0
+        connect_args["prepared_statement_cache_size"] = 0
+        connect_args["connection_class"] = timeout_per_transaction(
+            settings.db.statement_timeout_ms
+        )
+    else:
+        server_settings["statement_timeout"] = str(settings.db.statement_timeout_ms)
     options: dict[str, Any] = {
         "pool_size": settings.db.pool_size,
         "max_overflow": settings.db.max_overflow,
