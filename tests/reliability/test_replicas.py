@@ -1,9 +1,10 @@
 """Two ``rolegate serve`` replicas on different ports over one PostgreSQL agree.
 
 Everything a replica could keep to itself lives in the database: rate-limit counters,
-stored idempotent responses, revoked tokens, the notification outbox. So a client that
-alternates between replicas sees one server, and the two replicas' outbox workers
-deliver each notification exactly once between them. Real processes, one database.
+stored idempotent responses, revoked tokens, the notification outbox, the test clock. So
+a client that alternates between replicas sees one server, and the two replicas' outbox
+workers deliver each notification exactly once between them. Real processes, one
+database.
 """
 
 from __future__ import annotations
@@ -86,6 +87,8 @@ async def replicas(
         "ROLEGATE_RATE_LIMIT__ENABLED": "true",
         "ROLEGATE_RATE_LIMIT__REQUESTS": str(RATE_LIMIT),
         "ROLEGATE_SMTP_URL": f"smtp://127.0.0.1:{smtp_sink[1]}",
+        # The test clock lives in the database: both replicas must read the same one.
+        "ROLEGATE_TEST_MODE": "true",
     }
     # One after the other: the port probe finds a port free until a server binds it.
     started = [await asyncio.to_thread(Server, database_url, env=env, migrate=False)]
@@ -177,3 +180,28 @@ async def test_both_replicas_workers_deliver_each_notification_exactly_once(
         rows = await outbox_rows(session)
     assert {str(r.id) for r in rows} == set(ids)
     assert all(r.status == "delivered" and r.attempts == 1 for r in rows)
+
+
+async def test_the_test_clock_moved_on_one_replica_is_the_other_replicas_clock(
+    replicas: list[httpx.AsyncClient],
+) -> None:
+    login = await replicas[0].post(
+        LOGIN, json={"clientId": "member-client", "clientSecret": "member-secret"}
+    )
+    assert login.status_code == 200, login.text
+    token = login.json()["accessToken"]
+    ttl = login.json()["expiresIn"]
+    try:
+        moved = await replicas[0].post("/_rolegate/clock", json={"advance": f"{ttl + 3600}s"})
+        assert moved.status_code == 200, moved.text
+        seen = (await replicas[1].get("/_rolegate/clock")).json()
+        assert seen["simulated"] is True
+        assert abs(seen["offsetSeconds"] - (ttl + 3600)) < 60
+        # Past the token's exp by the shared clock: refused by the replica that did not
+        # move it as well as by the one that did.
+        for replica in replicas:
+            assert (await replica.get(URL, headers=bearer(token))).status_code == 401
+    finally:
+        assert (await replicas[1].delete("/_rolegate/clock")).status_code in (200, 204)
+    assert (await replicas[0].get("/_rolegate/clock")).json()["simulated"] is False
+    assert (await replicas[0].get(URL, headers=bearer(token))).status_code == 200
