@@ -88,9 +88,7 @@ def create_engine(settings: Settings, url: str, **overrides: Any) -> AsyncEngine
         # caches are off, so every statement is sent unnamed and parsed where it runs.
         connect_args["statement_cache_size"] = 0
         connect_args["prepared_statement_cache_size"] = 0
-        connect_args["connection_class"] = timeout_per_transaction(
-            settings.db.statement_timeout_ms
-        )
+        connect_args["connection_class"] = timeout_per_transaction(settings.db.statement_timeout_ms)
     else:
         server_settings["statement_timeout"] = str(settings.db.statement_timeout_ms)
     options: dict[str, Any] = {

@@ -1,15 +1,14 @@
 """What every surface's routes and auth share: the clock, the public-route marker, the
 credential a route requires, and the lenient path-id read. Written once, here.
 
-:func:`current_time` is the one place the API layer asks what time it is, so a test clock (or
-anything else that must move time for a request) has one thing to pin.
+:func:`current_time` is the one place the API layer asks what time it is, so a test clock
+has one thing to pin (``rolegate.context.pinned_now_var``, set by the route class).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from contextvars import Token
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
@@ -29,24 +28,11 @@ def is_public(route: APIRoute) -> bool:
     return bool(route.openapi_extra and route.openapi_extra.get("x-rolegate-public"))
 
 
-# A request may pin "now" for everything it does (a test clock does: ``pin_now``); unpinned,
-# "now" is the wall clock in UTC. A ContextVar, so a pin never leaks to another request.
-_pinned_now = pinned_now_var
-
-
 def current_time() -> dt.datetime:
-    """What time it is for the current request: the pinned instant, else the wall clock."""
-    pinned = _pinned_now.get()
+    """What time it is for the current request: the instant the route class pinned (the
+    test clock, in test mode), else the wall clock in UTC."""
+    pinned = pinned_now_var.get()
     return pinned if pinned is not None else dt.datetime.now(dt.UTC)
-
-
-def pin_now(instant: dt.datetime | None) -> Token[dt.datetime | None]:
-    """Pin :func:`current_time` for the rest of this context; reset with :func:`unpin_now`."""
-    return _pinned_now.set(instant)
-
-
-def unpin_now(token: Token[dt.datetime | None]) -> None:
-    _pinned_now.reset(token)
 
 
 #: The request's database session (opened by the route class) as a route parameter.

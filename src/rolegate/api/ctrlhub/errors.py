@@ -140,17 +140,14 @@ def _validation_error(error: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
     return 400, error_object(400, detail, source={"pointer": pointer(rest)})
 
 
-class _ReasonPhrases(dict[int, str]):
-    """Every status's reason phrase: ctrl-hub titles an error by its status."""
-
-    def __missing__(self, status: int) -> str:
-        return _title(status)
+# ctrl-hub titles an error by its status's reason phrase.
+_REASON_PHRASES = {status.value: status.phrase for status in HTTPStatus}
 
 
 class CtrlHubErrors(SurfaceErrors):
     request_id_header = TRACE_HEADER
     table = ERROR_TABLE
-    http_codes = _ReasonPhrases()
+    http_codes = _REASON_PHRASES
     other_code = "Error"
     internal_code = "Internal Server Error"
 
