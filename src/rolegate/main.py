@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -19,6 +19,7 @@ from rolegate.api.ctrlhub.router import router as ctrlhub_router
 from rolegate.api.infisical import errors as infisical_errors
 from rolegate.api.infisical.router import router as infisical_router
 from rolegate.api.middleware import RequestContextMiddleware
+from rolegate.api.route_table import adopt_routes
 from rolegate.api.surface_errors import SurfaceErrors
 from rolegate.api.testmode.journal_middleware import JournalMiddleware
 from rolegate.api.testmode.router import router as testmode_router
@@ -96,12 +97,15 @@ def create_app(
     # A path no route matches (404) or a method a path does not take (405) never reaches a
     # route class: answer it in the envelope of the surface the path belongs to.
     app.add_exception_handler(StarletteHTTPException, _unrouted_error)
-    app.include_router(ops.router)
-    for surface in (infisical_router, csp_router, ctrlhub_router):
-        app.include_router(surface)
-    if settings.test_mode:
-        app.include_router(testmode_router)
+    adopt_routes(app.router, *_routers(settings))
     return app
+
+
+def _routers(settings: Settings) -> list[APIRouter]:
+    routers = [ops.router, infisical_router, csp_router, ctrlhub_router]
+    if settings.test_mode:
+        routers.append(testmode_router)
+    return routers
 
 
 async def _unrouted_error(request: Request, exc: Exception) -> Response:

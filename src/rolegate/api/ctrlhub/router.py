@@ -9,8 +9,13 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from rolegate.api.ctrlhub import explain_router, groups_router, oauth_router
+from rolegate.api.route_table import adopt_routes
 
 router = APIRouter()
 # /oauth2/token is outside /v3, so where it sits against the catch-all does not matter.
-for part in (explain_router, groups_router, oauth_router):
-    router.include_router(part.router)
+adopt_routes(
+    router,
+    explain_router.router,
+    groups_router.router,
+    oauth_router.router,
+)

@@ -14,16 +14,17 @@ from rolegate.api.infisical import (
     privileges_v2_router,
     templates_router,
 )
+from rolegate.api.route_table import adopt_routes
 
 router = APIRouter()
-for part in (
-    auth_router,
-    groups_router,
-    memberships_router,
-    explain_router,
-    privileges_router,
-    privileges_v2_router,
-    templates_router,
-    audit_router,
-):
-    router.include_router(part.router)
+adopt_routes(
+    router,
+    auth_router.router,
+    groups_router.router,
+    memberships_router.router,
+    explain_router.router,
+    privileges_router.router,
+    privileges_v2_router.router,
+    templates_router.router,
+    audit_router.router,
+)
