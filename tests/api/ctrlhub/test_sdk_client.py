@@ -81,10 +81,10 @@ async def test_sdk_lists_organisation_members_with_their_grants(
         "pagination": {
             "current_page": 1,
             "counts": {"resources": 5, "pages": 1},
-            "requested": {"offset": 0, "limit": 20},
+            "requested": {"offset": 0, "limit": 100},
             "offsets": {"previous": None, "next": None},
             "offset": 0,
-            "limit": 20,
+            "limit": 100,
             "total": 5,
         }
     }

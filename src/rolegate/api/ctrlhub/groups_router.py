@@ -208,8 +208,9 @@ async def list_org_members(
     org_id: uuid.UUID,
     auth: CurrentActorInOrg,
     session: Session,
-    # The SDK's RequestOptions: limit and offset (its sort/filter/include are not served).
-    limit: Annotated[int, Query(ge=1, le=MAX_MEMBERS_PAGE)] = 20,
+    # The SDK's RequestOptions: limit and offset (its sort/filter/include are not served);
+    # ctrl-hub's default page, as for the groups (docs/ctrlhub.md, "Paging").
+    limit: Annotated[int, Query(ge=1, le=MAX_MEMBERS_PAGE)] = DEFAULT_GROUPS_PAGE,
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> s.OrgMembersDocument:
     page = await role_groups.list_org_members(
