@@ -421,7 +421,7 @@ def run_series(
             list_note(lambda doc: doc["results"]),
         ),
         (
-            Series("GET ctrl-hub role groups (list)", "groups in the org"),
+            Series("GET ctrl-hub role groups (list, first page)", "groups in the org"),
             "ctrlhub",
             f"/v3/orgs/{LIST_ORG}/iam/groups",
             list_note(lambda doc: doc["data"]),

@@ -99,7 +99,11 @@ class UniversalAuthCredential(UUIDPrimaryKey, Timestamps, Base):
 
 class Group(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "groups"
-    __table_args__ = (UniqueConstraint("org_id", "slug"),)
+    __table_args__ = (
+        UniqueConstraint("org_id", "slug"),
+        # ctrl-hub's paged group list reads an org's groups by name then id.
+        Index("ix_groups_org_id_name_id", "org_id", "name", "id"),
+    )
 
     org_id: Mapped[uuid.UUID] = _fk("organizations.id")
     name: Mapped[str] = mapped_column(String(255))

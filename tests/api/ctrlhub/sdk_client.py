@@ -80,6 +80,10 @@ class SdkClient:
         """``client.organisationMembers().get(options)`` (OrganisationMembersService)."""
         return await self.get("/v3/orgs/:orgId/iam/members", options)
 
+    async def groups(self, options: dict[str, object] | None = None) -> httpx.Response:
+        """``client.groups().get(options)`` (GroupsService, a BaseService list)."""
+        return await self.get("/v3/orgs/:orgId/iam/groups", options)
+
 
 def request_options(options: dict[str, object]) -> str:
     """``RequestOptions.toURLSearchParams``: sort, filters, include, then limit and offset;

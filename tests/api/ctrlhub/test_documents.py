@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from rolegate.api.ctrlhub import documents
-from rolegate.rbac.ctrlhub.views import BindingView, GroupView, MemberView
+from rolegate.rbac.ctrlhub.views import BindingView, GroupsPage, GroupView, MemberView
 from rolegate.rbac.models import Group, User
 
 ORG = uuid.uuid4()
@@ -45,7 +45,8 @@ def test_list_document_includes_a_user_linked_from_two_groups_once() -> None:
         GroupView(group("B"), [], [MemberView(bob, []), MemberView(cid, [])]),
         GroupView(group("C"), [], []),
     ]
-    doc = documents.group_list_document(views).model_dump()
+    page = GroupsPage(groups=views, total=3, offset=0, limit=100)
+    doc = documents.group_list_document(page, "/v3/orgs/o/iam/groups").model_dump()
     assert [u["id"] for u in doc["included"]] == [str(ann.id), str(bob.id), str(cid.id)]
 
 

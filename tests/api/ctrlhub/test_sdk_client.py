@@ -77,7 +77,17 @@ async def test_sdk_lists_organisation_members_with_their_grants(
     assert owner["relationships"]["organisations"]["data"] == [{"id": ORG, "type": "organisations"}]
     by_id = {u["id"]: u for u in doc["data"]}
     assert by_id[GROUP_ADMIN]["meta"]["grants"] == ["org_admin"]  # through the Admins group
-    assert doc["meta"] == {"pagination": {"offset": 0, "limit": 20, "total": 5}}
+    assert doc["meta"] == {
+        "pagination": {
+            "current_page": 1,
+            "counts": {"resources": 5, "pages": 1},
+            "requested": {"offset": 0, "limit": 100},
+            "offsets": {"previous": None, "next": None},
+            "offset": 0,
+            "limit": 100,
+            "total": 5,
+        }
+    }
     assert doc["links"]["next"] is None and doc["links"]["prev"] is None
 
 
@@ -89,7 +99,15 @@ async def test_sdk_request_options_page_the_members(client: httpx.AsyncClient, w
     assert response.status_code == 200, response.text
     doc = response.json()
     assert [u["id"] for u in doc["data"]] == [LONER, MEMBER]
-    assert doc["meta"]["pagination"] == {"offset": 2, "limit": 2, "total": 5}
+    assert doc["meta"]["pagination"] == {
+        "current_page": 2,
+        "counts": {"resources": 5, "pages": 3},
+        "requested": {"offset": 2, "limit": 2},
+        "offsets": {"previous": 0, "next": 4},
+        "offset": 2,
+        "limit": 2,
+        "total": 5,
+    }
     path = f"/v3/orgs/{ORG}/iam/members"
     assert doc["links"] == {
         "self": f"{path}?limit=2&offset=2",

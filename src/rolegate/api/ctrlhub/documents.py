@@ -16,6 +16,7 @@ from rolegate.api.ctrlhub import schemas as s
 from rolegate.rbac.ctrlhub.views import (
     BindingView,
     CatalogueRole,
+    GroupsPage,
     GroupView,
     MembersPage,
     MemberView,
@@ -89,11 +90,15 @@ def group_document(view: GroupView) -> s.GroupDocument:
     )
 
 
-def group_list_document(views: Sequence[GroupView]) -> s.GroupListDocument:
-    data = [group_resource(v) for v in views]
+def group_list_document(page: GroupsPage, path: str) -> s.GroupListDocument:
+    """One page of groups; ``included`` holds the users of this page's groups only."""
+    data = [group_resource(v) for v in page.groups]
     linked = [ref for resource in data for ref in resource.relationships.users.data]
-    members = [m for v in views for m in v.members]
-    return s.GroupListDocument(data=data, included=included_users(linked, members))
+    members = [m for v in page.groups for m in v.members]
+    meta, links = _paging(path, page.offset, page.limit, len(data), page.total)
+    return s.GroupListDocument(
+        data=data, included=included_users(linked, members), meta=meta, links=links
+    )
 
 
 def members_document(view: GroupView) -> s.MembersDocument:
@@ -105,23 +110,39 @@ def _page_link(path: str, offset: int, limit: int) -> str:
     return f"{path}?limit={limit}&offset={offset}"
 
 
+def _paging(
+    path: str, offset: int, limit: int, shown: int, total: int
+) -> tuple[s.PageMeta, s.PageLinks]:
+    """``meta.pagination`` and ``links`` of one page: the next page starts after the
+    last resource shown, the previous one a ``limit`` earlier (null at either end)."""
+    shown_until = offset + shown
+    next_offset = shown_until if shown_until < total else None
+    previous_offset = max(0, offset - limit) if offset > 0 else None
+    meta = s.PageMeta(
+        pagination=s.Pagination(
+            current_page=offset // limit + 1,
+            counts=s.PageCounts(resources=total, pages=-(-total // limit)),
+            requested=s.PageRequested(offset=offset, limit=limit),
+            offsets=s.PageOffsets(previous=previous_offset, next=next_offset),
+            offset=offset,
+            limit=limit,
+            total=total,
+        )
+    )
+    links = s.PageLinks(
+        self=_page_link(path, offset, limit),
+        next=_page_link(path, next_offset, limit) if next_offset is not None else None,
+        prev=_page_link(path, previous_offset, limit) if previous_offset is not None else None,
+    )
+    return meta, links
+
+
 def org_members_document(page: MembersPage, path: str) -> s.OrgMembersDocument:
     """The org's users as primary data (nothing to include: they link no other resource
     that rolegate serves), paged with the SDK's ``limit``/``offset``."""
-    shown_until = page.offset + len(page.members)
-    return s.OrgMembersDocument(
-        data=[user_resource(m) for m in page.members],
-        meta=s.PageMeta(
-            pagination=s.Pagination(offset=page.offset, limit=page.limit, total=page.total)
-        ),
-        links=s.PageLinks(
-            self=_page_link(path, page.offset, page.limit),
-            next=_page_link(path, shown_until, page.limit) if shown_until < page.total else None,
-            prev=_page_link(path, max(0, page.offset - page.limit), page.limit)
-            if page.offset > 0
-            else None,
-        ),
-    )
+    data = [user_resource(m) for m in page.members]
+    meta, links = _paging(path, page.offset, page.limit, len(data), page.total)
+    return s.OrgMembersDocument(data=data, meta=meta, links=links)
 
 
 def roles_document(roles: Sequence[CatalogueRole]) -> s.RolesDocument:

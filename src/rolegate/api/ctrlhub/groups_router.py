@@ -47,6 +47,8 @@ def _body(schema: str) -> dict[str, Any]:
 
 GROUPS = "/v3/orgs/{org_id}/iam/groups"
 GROUP = GROUPS + "/{group_id}"
+DEFAULT_GROUPS_PAGE = 100
+MAX_GROUPS_PAGE = 100
 
 
 @router.patch(
@@ -103,12 +105,24 @@ async def get_group(
     GROUPS, summary="List Role Groups", dependencies=[READ_ETAG], responses=READ_ETAG_RESPONSES
 )
 async def list_groups(
-    org_id: uuid.UUID, auth: CurrentActorInOrg, session: Session
+    org_id: uuid.UUID,
+    auth: CurrentActorInOrg,
+    session: Session,
+    # ctrl-hub pages its lists with limit/offset (docs/ctrlhub.md, "Paging"); a request
+    # without them gets the first DEFAULT_GROUPS_PAGE groups, as from ctrl-hub.
+    limit: Annotated[int, Query(ge=1, le=MAX_GROUPS_PAGE)] = DEFAULT_GROUPS_PAGE,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> s.GroupListDocument:
-    views = await role_groups.list_groups(
-        session, auth.actor, org_id=org_id, now=current_time(), access=auth.access
+    page = await role_groups.list_groups(
+        session,
+        auth.actor,
+        org_id=org_id,
+        offset=offset,
+        limit=limit,
+        now=current_time(),
+        access=auth.access,
     )
-    return documents.group_list_document(views)
+    return documents.group_list_document(page, f"/v3/orgs/{org_id}/iam/groups")
 
 
 @router.post(
@@ -194,8 +208,9 @@ async def list_org_members(
     org_id: uuid.UUID,
     auth: CurrentActorInOrg,
     session: Session,
-    # The SDK's RequestOptions: limit and offset (its sort/filter/include are not served).
-    limit: Annotated[int, Query(ge=1, le=MAX_MEMBERS_PAGE)] = 20,
+    # The SDK's RequestOptions: limit and offset (its sort/filter/include are not served);
+    # ctrl-hub's default page, as for the groups (docs/ctrlhub.md, "Paging").
+    limit: Annotated[int, Query(ge=1, le=MAX_MEMBERS_PAGE)] = DEFAULT_GROUPS_PAGE,
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> s.OrgMembersDocument:
     page = await role_groups.list_org_members(

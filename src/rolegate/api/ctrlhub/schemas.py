@@ -178,19 +178,36 @@ class GroupDocument(CtrlHubModel):
     jsonapi: JsonApiObject = JsonApiObject()
 
 
-class GroupListDocument(CtrlHubModel):
-    data: list[GroupResource]
-    included: list[UserResource]
-    jsonapi: JsonApiObject = JsonApiObject()
-
-
 class MembersDocument(CtrlHubModel):
     data: list[Identifier]
     included: list[UserResource]
     jsonapi: JsonApiObject = JsonApiObject()
 
 
+class PageCounts(CtrlHubModel):
+    resources: int
+    pages: int
+
+
+class PageRequested(CtrlHubModel):
+    offset: int
+    limit: int
+
+
+class PageOffsets(CtrlHubModel):
+    previous: int | None
+    next: int | None
+
+
 class Pagination(CtrlHubModel):
+    """ctrl-hub's ``meta.pagination`` (``current_page``, ``counts``, ``requested``,
+    ``offsets``: its API reference and sdk.kotlin's ``PaginationMeta``), with the flat
+    ``offset``/``limit``/``total`` rolegate answered first kept beside them."""
+
+    current_page: int
+    counts: PageCounts
+    requested: PageRequested
+    offsets: PageOffsets
     offset: int
     limit: int
     total: int
@@ -204,6 +221,14 @@ class PageLinks(CtrlHubModel):
     self: str
     next: str | None
     prev: str | None
+
+
+class GroupListDocument(CtrlHubModel):
+    data: list[GroupResource]
+    included: list[UserResource]
+    meta: PageMeta
+    links: PageLinks
+    jsonapi: JsonApiObject = JsonApiObject()
 
 
 class OrgMembersDocument(CtrlHubModel):

@@ -29,6 +29,7 @@ from rolegate.rbac.ctrlhub.views import (
     BindingSpec,
     BindingView,
     CatalogueRole,
+    GroupsPage,
     GroupView,
     MembersPage,
     MemberView,
@@ -166,10 +167,19 @@ async def list_groups(
     *,
     org_id: uuid.UUID,
     now: dt.datetime,
+    offset: int,
+    limit: int,
     access: OrgAccess | None = None,
-) -> list[GroupView]:
+) -> GroupsPage:
+    """One page of the org's groups, each with its bindings and members."""
     await authorize(session, actor, org_id, now, access)
-    return await _views(session, org_id, await repo.list_groups(session, org_id), now)
+    groups, total = await repo.groups_page(session, org_id, offset=offset, limit=limit)
+    return GroupsPage(
+        groups=await _views(session, org_id, groups, now),
+        total=total,
+        offset=offset,
+        limit=limit,
+    )
 
 
 async def list_org_members(

@@ -23,9 +23,23 @@ from rolegate.rbac.org_grants_repository import BINDING as BINDING
 SURFACE = "ctrlhub"
 
 
-async def list_groups(session: AsyncSession, org_id: uuid.UUID) -> list[Group]:
-    stmt = select(Group).where(Group.org_id == org_id).order_by(Group.name, Group.id)
-    return list((await session.execute(stmt)).scalars())
+async def groups_page(
+    session: AsyncSession, org_id: uuid.UUID, *, offset: int, limit: int
+) -> tuple[list[Group], int]:
+    """One page of the org's groups, by name then id (a total order, so pages neither
+    overlap nor skip), and how many it has in all. ``ix_groups_org_id_name_id`` serves
+    the order, so a page reads its rows off the index instead of sorting the org."""
+    total = (
+        await session.execute(select(func.count()).select_from(Group).where(Group.org_id == org_id))
+    ).scalar_one()
+    stmt = (
+        select(Group)
+        .where(Group.org_id == org_id)
+        .order_by(Group.name, Group.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return list((await session.execute(stmt)).scalars()), int(total)
 
 
 async def insert_group(

@@ -67,6 +67,16 @@ class GroupView:
 
 
 @dataclass(frozen=True, slots=True)
+class GroupsPage:
+    """One page of an organisation's role groups (``GET /v3/orgs/{org_id}/iam/groups``)."""
+
+    groups: list[GroupView]
+    total: int
+    offset: int
+    limit: int
+
+
+@dataclass(frozen=True, slots=True)
 class MembersPage:
     """One page of an organisation's members (``GET /v3/orgs/{org_id}/iam/members``)."""
 
