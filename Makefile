@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
 .PHONY: help install serve test lint typecheck migrations-check bench bench-growth bench-smoke outage \
-	bench-pgbouncer pgbouncer-path failover clean
+	bench-pgbouncer bench-read-replica pgbouncer-path failover clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -44,6 +44,9 @@ outage: $(STAMP) ## Kill PostgreSQL under PATCH load and count (see docs/reliabi
 bench-pgbouncer: $(STAMP) ## Endpoint A direct vs ROLEGATE_DB__PGBOUNCER vs through PgBouncer
 	$(BIN)/python bench/pgbouncer.py
 
+bench-read-replica: $(STAMP) ## Reads (GA EP PC GE) without and with ROLEGATE_DATABASE_READ_URL on a hot standby
+	$(BIN)/python bench/read_replica.py
+
 pgbouncer-path: $(STAMP) ## migrate, seed, serve and tests/api through PgBouncer (CI step)
 	bash .ci/pgbouncer-path.sh
 
@@ -53,6 +56,7 @@ failover: $(STAMP) ## Kill the primary under PATCH load, promote its sync standb
 bench-smoke: $(STAMP) ## Every part of the benchmark in short points, to prove it runs
 	$(BIN)/python bench/run.py --smoke
 	$(BIN)/python bench/growth.py --smoke
+	$(BIN)/python bench/read_replica.py --smoke
 
 clean: ## Remove the venv and local data
 	rm -rf $(VENV) .rolegate .rolegate-test

@@ -66,6 +66,13 @@ class DatabaseSettings(BaseModel):
     # few PgBouncer tracks (the statement timeout is set in each transaction instead) and no
     # named prepared statements (each statement is parsed again, unnamed).
     pgbouncer: bool = False
+    # The read replica's pool (ROLEGATE_DATABASE_READ_URL); unset: pool_size. Only reads
+    # check connections out of it, the primary's pool still serves every write.
+    read_pool_size: int | None = Field(default=None, ge=1)
+    # After the replica failed a read (unreachable, shut down), reads go to the primary for
+    # this long before the replica is tried again: a replica that is down costs one failed
+    # connection attempt per interval and worker, not one per request.
+    read_retry_seconds: float = Field(default=5.0, ge=0)
 
 
 class RateLimitSettings(BaseModel):
@@ -97,6 +104,9 @@ class Settings(BaseSettings):
     )
 
     database_url: str | None = None
+    # A hot standby (or any copy) that serves GETs and explain; unset: all on the primary.
+    # docs/scaling.md, "Read scaling".
+    database_read_url: str | None = None
     data_dir: Path = Path(".rolegate")
     host: str = "127.0.0.1"
     port: int = 8080

@@ -110,5 +110,19 @@ def create_engine(settings: Settings, url: str, **overrides: Any) -> AsyncEngine
     return create_async_engine(to_asyncpg_url(url), **options)
 
 
+def create_read_engine(settings: Settings, url: str) -> AsyncEngine:
+    """The engine of ``ROLEGATE_DATABASE_READ_URL``: a pool of its own, and every
+    transaction ``BEGIN READ ONLY`` (asyncpg sends it in the same statement; no round trip).
+    A hot standby refuses writes anyway; this makes a writable server named by mistake
+    refuse them too, so a write that slipped into a read fails loudly instead of landing on
+    a copy."""
+    return create_engine(
+        settings,
+        url,
+        pool_size=settings.db.read_pool_size or settings.db.pool_size,
+        execution_options={"postgresql_readonly": True},
+    )
+
+
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rolegate import __version__, outbox_worker
-from rolegate.api import metrics, ops
+from rolegate.api import metrics, ops, replica
 from rolegate.api.csp import errors as csp_errors
 from rolegate.api.csp.router import router as csp_router
 from rolegate.api.ctrlhub import errors as ctrlhub_errors
@@ -63,9 +63,12 @@ def create_app(
         app.state.sessionmaker = create_sessionmaker(active)
         worker = outbox_worker.start_worker(app.state.sessionmaker, settings)
         metrics.instrument_pool(active)
+        app.state.read_replica = replica.open_replica(settings)
         try:
             yield
         finally:
+            if app.state.read_replica is not None:
+                await app.state.read_replica.engine.dispose()
             if worker is not None:
                 await worker.stop()
             app.state.secrets.close()
@@ -84,6 +87,7 @@ def create_app(
         secret_hasher(settings), settings.auth.secret_hash_concurrency
     )
     app.state.migration_head = ops.current_head()
+    app.state.read_replica = None  # the lifespan opens ROLEGATE_DATABASE_READ_URL's
     if engine is not None:
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)

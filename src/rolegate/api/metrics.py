@@ -36,6 +36,13 @@ RATE_LIMITED = Counter(
 IDEMPOTENT_REPLAYS = Counter(
     "rolegate_idempotent_replays_total", "Responses replayed for a repeated Idempotency-Key"
 )
+READ_FALLBACKS = Counter(
+    "rolegate_db_read_fallbacks_total",
+    "Reads meant for the read replica that the primary served: the replica failed this"
+    " read (failed), had failed within the retry interval (skipped), or did not know the"
+    " request's credential (unauthenticated)",
+    ["reason"],
+)
 POOL_IN_USE = Gauge(
     "rolegate_db_pool_connections_in_use",
     "Database connections checked out of the pool",

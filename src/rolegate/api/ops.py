@@ -11,10 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from rolegate import migrations, supervision
 from rolegate.api import metrics as m
+from rolegate.api import replica
 from rolegate.rbac import guards
 
 router = APIRouter(tags=["Operations"])
 log = logging.getLogger("rolegate.api")
+# A load balancer's health check often gives up after 1 s; the replica's look must not
+# spend it (a replica that does not answer is reported unreachable, not waited for).
+REPLICA_PROBE_SECONDS = 0.5
 
 
 class Health(BaseModel):
@@ -27,6 +31,9 @@ class Readiness(BaseModel):
     database: str
     migration: str | None = None
     expected: str | None = None
+    # With ROLEGATE_DATABASE_READ_URL: "ok" or "unreachable". Informational: reads fall
+    # back to the primary, so a replica alone never makes the server unready.
+    replica: str | None = None
 
 
 @router.get(
@@ -65,7 +72,8 @@ async def readyz(request: Request, response: Response) -> Readiness:
     if current != head:
         response.status_code = 503
         return Readiness(status="migrating", database="ok", migration=current, expected=head)
-    return Readiness(status="ok", database="ok", migration=current, expected=head)
+    state = await replica.probe(request.app, REPLICA_PROBE_SECONDS)
+    return Readiness(status="ok", database="ok", migration=current, expected=head, replica=state)
 
 
 @router.get(

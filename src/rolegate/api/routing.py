@@ -24,12 +24,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rolegate import db_direct
-from rolegate.api import jsonlimits, ratelimit
-from rolegate.api.metrics import TRANSACTION_RETRIES
+from rolegate.api import jsonlimits, ratelimit, replica
+from rolegate.api.metrics import READ_FALLBACKS, TRANSACTION_RETRIES
 from rolegate.api.surface_errors import SurfaceErrors
 from rolegate.config import Settings
 from rolegate.context import pinned_now_var, request_id_var
-from rolegate.rbac.errors import RbacError
+from rolegate.rbac.errors import AuthenticationError, RbacError
 from rolegate.rbac.testmode import clock
 
 log = logging.getLogger("rolegate.api")
@@ -136,6 +136,8 @@ class SurfaceRoute(APIRoute):
     # What a request that lost every serialization retry gets: 503 + Retry-After by
     # default; a surface whose vendor documents another status (CSP: 409) overrides it.
     conflict_status: ClassVar[int] = 503
+    # Whether this class's read routes may run on ROLEGATE_DATABASE_READ_URL (api/replica.py).
+    replica_reads: ClassVar[bool] = True
 
     async def precheck(self, request: Request) -> Response | None:
         """Runs before the body is parsed (e.g. Infisical's 401 before validation)."""
@@ -144,6 +146,11 @@ class SurfaceRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         errors = self.errors
+        run = (
+            self._run_read
+            if self.replica_reads and replica.reads_only(self)
+            else self._run_in_transaction
+        )
 
         async def route_handler(request: Request) -> Response:
             settings: Settings = request.app.state.settings
@@ -152,7 +159,7 @@ class SurfaceRoute(APIRoute):
                 response = await self.precheck(request)
                 if response is None:
                     await jsonlimits.enforce_depth(request, settings.safe_update.max_json_depth)
-                    response = await self._run_in_transaction(request, handler, settings)
+                    response = await run(request, handler, settings)
             except IdempotentReplayError as replay:
                 response = replay.response
             except RbacError as exc:
@@ -197,13 +204,46 @@ class SurfaceRoute(APIRoute):
 
         return route_handler
 
-    async def _run_in_transaction(
+    async def _run_read(
         self,
         request: Request,
         handler: Callable[[Request], Awaitable[Response]],
         settings: Settings,
     ) -> Response:
-        sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+        """A read on the replica when there is one, else on the primary; on the primary
+        again when the replica failed it (a read writes nothing: running it twice is safe).
+
+        A credential the replica does not know is asked of the primary too: a token
+        issued a moment ago may not have reached the replica yet, and the client must not
+        get a 401 for the replica's lag. A JWT's signature is checked before the lookup,
+        so a forged one costs no second look; an unknown ctrl-hub session token does.
+        """
+        read = replica.of(request.app)
+        if read is None:
+            return await self._run_in_transaction(request, handler, settings)
+        if not read.available():
+            READ_FALLBACKS.labels("skipped").inc()
+            return await self._run_in_transaction(request, handler, settings)
+        try:
+            return await self._run_in_transaction(request, handler, settings, read.sessionmaker)
+        except AuthenticationError:
+            READ_FALLBACKS.labels("unauthenticated").inc()
+        except Exception as exc:
+            if not is_database_unavailable(exc):
+                raise
+            read.failed()
+            READ_FALLBACKS.labels("failed").inc()
+            log.warning("read replica unavailable (%s): read on the primary", type(exc).__name__)
+        return await self._run_in_transaction(request, handler, settings)
+
+    async def _run_in_transaction(
+        self,
+        request: Request,
+        handler: Callable[[Request], Awaitable[Response]],
+        settings: Settings,
+        sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+    ) -> Response:
+        sessionmaker = sessionmaker or request.app.state.sessionmaker
         max_attempts = max(1, settings.db.serialization_retries)
         attempt = 0
         reconnected = False

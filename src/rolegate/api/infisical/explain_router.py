@@ -16,6 +16,7 @@ from rolegate.api.infisical import explain_mapping as mapping
 from rolegate.api.infisical import explain_schemas as s
 from rolegate.api.infisical.auth import CurrentActor, InfisicalRoute
 from rolegate.api.infisical.errors import InfisicalError
+from rolegate.api.replica import READ_ONLY
 from rolegate.api.routing import error_responses
 from rolegate.api.security_schemes import INFISICAL_AUTH
 from rolegate.rbac.explain import project as explain
@@ -53,6 +54,7 @@ async def effective_permissions(
 @router.post(
     "/api/v1/projects/{projectId}/permission-check",
     summary="Whether a principal may do an action, decided by the enforcement engine",
+    openapi_extra=READ_ONLY,  # a question: it may be answered by the read replica
 )
 async def permission_check(
     projectId: uuid.UUID,
