@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bench import cluster
@@ -166,11 +166,10 @@ async def _fallbacks(world: Cluster, reason: str) -> float:
 def replica_routes(app: FastAPI) -> set[tuple[str, str]]:
     """(method, path) of every route whose requests the route class sends to the replica."""
     found = set()
-    for context in iter_route_contexts(app.routes):
-        route = context.original_route
+    for route in app.routes:
         routed = isinstance(route, APIRoute) and getattr(route, "replica_reads", False)
         if routed and reads_only(route):
-            found |= {(method, str(context.path)) for method in route.methods}
+            found |= {(method, route.path) for method in route.methods}
     return found
 
 
