@@ -65,7 +65,7 @@ def render(explanation: ex.Explanation) -> str:
     principal = explanation.principal
     head = (
         f"{principal.kind} {explanation.principal_name} ({principal.id}) in project "
-        f"{explanation.project.slug} ({explanation.project.id}) at "
+        f"{explanation.project_slug} ({explanation.project_id}) at "
         f"{format_timestamp(explanation.at)}"
     )
     rows: list[Sequence[str]] = [HEADERS]

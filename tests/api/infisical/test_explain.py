@@ -521,3 +521,46 @@ async def test_invalid_check_body_is_422_with_its_path(
     response = await client.post(CHECK, json=body, headers=bearer(tokens.admin))
     error = assert_error(response, 422, "ValidationFailure")
     assert path in [issue["path"] for issue in error["message"]]
+
+
+OTHER_CHECK = f"/api/v1/projects/{OTHER_PROJECT}/permission-check"
+OTHER_EXPLAIN = f"/api/v1/projects/{OTHER_PROJECT}/effective-permissions"
+
+
+@pytest.mark.parametrize(
+    ("who", "method", "url", "request_input", "status", "message"),
+    [
+        # A dead token comes first, whatever else is wrong.
+        ("garbage", "POST", OTHER_CHECK, {"principal": {}}, 401, None),
+        ("garbage", "GET", OTHER_EXPLAIN, {"identityId": "nope"}, 401, None),
+        # Then the request's own validation, before the project is looked at.
+        ("admin", "POST", OTHER_CHECK, {"principal": {}}, 422, None),
+        ("admin", "GET", OTHER_EXPLAIN, {"identityId": "nope"}, 422, None),
+        ("admin", "GET", OTHER_EXPLAIN, {"identityId": OUTSIDER, "at": "tomorrow"}, 422, None),
+        # Then the project (another org's), before the principal's kind or the principal.
+        ("blind", "POST", OTHER_CHECK, {"principal": {"identityId": OUTSIDER}}, 404, "project"),
+        ("blind", "GET", OTHER_EXPLAIN, {"identityId": OUTSIDER}, 404, "project"),
+        # Then read on the principal's kind, before the principal (another org's).
+        ("blind", "POST", CHECK, {"principal": {"identityId": OUTSIDER}}, 403, "identity"),
+        ("blind", "GET", EXPLAIN, {"userId": THEIR_USER}, 403, "member"),
+    ],
+)
+async def test_a_request_with_several_faults_gets_the_first_in_order(
+    client: httpx.AsyncClient,
+    tokens: Tokens,
+    who: str,
+    method: str,
+    url: str,
+    request_input: dict[str, Any],
+    status: int,
+    message: str | None,
+) -> None:
+    token = "not-a-token" if who == "garbage" else getattr(tokens, who)
+    if method == "POST":
+        body = {"action": "read", "subject": "secrets", **request_input}
+        response = await client.post(url, json=body, headers=bearer(token))
+    else:
+        response = await client.get(url, params=request_input, headers=bearer(token))
+    assert response.status_code == status, response.text
+    if message is not None:
+        assert message in response.json()["message"]

@@ -125,7 +125,7 @@ def explained_rule(value: ex.ExplainedRule) -> s.ExplainedRule:
 
 def effective_permissions(value: ex.Explanation) -> s.EffectivePermissionsResponse:
     return s.EffectivePermissionsResponse(
-        projectId=value.project.id,
+        projectId=value.project_id,
         principal=s.ExplainPrincipal(
             type=value.principal.kind, id=value.principal.id, name=value.principal_name
         ),

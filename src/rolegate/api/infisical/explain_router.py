@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query
 from rolegate.api.deps import Session, current_time
 from rolegate.api.infisical import explain_mapping as mapping
 from rolegate.api.infisical import explain_schemas as s
-from rolegate.api.infisical.auth import CurrentActor, InfisicalRoute
+from rolegate.api.infisical.auth import CurrentActorInProject, InfisicalRoute
 from rolegate.api.infisical.errors import InfisicalError
 from rolegate.api.replica import READ_ONLY
 from rolegate.api.routing import error_responses
@@ -35,7 +35,7 @@ router = APIRouter(
 )
 async def effective_permissions(
     projectId: uuid.UUID,
-    actor: CurrentActor,
+    who: CurrentActorInProject,
     session: Session,
     identityId: Annotated[uuid.UUID | None, Query()] = None,
     userId: Annotated[uuid.UUID | None, Query()] = None,
@@ -46,7 +46,13 @@ async def effective_permissions(
     principal = mapping.principal_from(["query"], identityId, userId, groupId)
     moment = mapping.moment(at, ["query", "at"], now)
     explanation = await explain.explain_for_actor(
-        session, actor, project_id=projectId, principal=principal, at=moment, now=now
+        session,
+        who.actor,
+        project_id=projectId,
+        principal=principal,
+        at=moment,
+        now=now,
+        access=who.access,
     )
     return mapping.effective_permissions(explanation)
 
@@ -59,7 +65,7 @@ async def effective_permissions(
 async def permission_check(
     projectId: uuid.UUID,
     body: s.PermissionCheckRequest,
-    actor: CurrentActor,
+    who: CurrentActorInProject,
     session: Session,
 ) -> s.PermissionCheckResponse:
     now = current_time()
@@ -69,11 +75,12 @@ async def permission_check(
     moment = mapping.moment(body.at, ["at"], now)
     result = await explain.check_for_actor(
         session,
-        actor,
+        who.actor,
         project_id=projectId,
         principal=principal,
         at=moment,
         now=now,
+        access=who.access,
         **question,
     )
     return mapping.check_result(result)
