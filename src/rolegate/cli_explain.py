@@ -138,7 +138,7 @@ def explain_command(
         typer.echo(exc.message, err=True)
         raise typer.Exit(code=1) from exc
     if as_json:
-        document = explain_mapping.effective_permissions(explanation).model_dump(mode="json")
+        document = explain_mapping.effective_permissions(explanation)
         typer.echo(json.dumps(document, indent=2))
     else:
         typer.echo(render(explanation))

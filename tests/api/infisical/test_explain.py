@@ -9,8 +9,10 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import BaseModel, TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rolegate.api.infisical import explain_schemas as wire
 from rolegate.config import Settings
 from rolegate.rbac.permissions.builtin_roles import BUILTIN_PROJECT_ROLES
 from rolegate.rbac.permissions.rules import Rule, parse_rules, rules_from_json
@@ -564,3 +566,44 @@ async def test_a_request_with_several_faults_gets_the_first_in_order(
     assert response.status_code == status, response.text
     if message is not None:
         assert message in response.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("method", "request_input", "model"),
+    [
+        ("GET", {"identityId": DEPLOY_BOT}, wire.EffectivePermissionsResponse),
+        ("GET", {"userId": DANA}, wire.EffectivePermissionsResponse),
+        ("GET", {"groupId": ENGINEERING}, wire.EffectivePermissionsResponse),
+        ("POST", {"identityId": DEPLOY_BOT, "action": "edit"}, wire.PermissionCheckResponse),
+        ("POST", {"identityId": DEPLOY_BOT, "action": "read"}, wire.PermissionCheckResponse),
+        ("POST", {"userId": DANA, "action": "delete"}, wire.PermissionCheckResponse),
+    ],
+)
+async def test_responses_are_what_the_wire_models_render(
+    client: httpx.AsyncClient,
+    tokens: Tokens,
+    method: str,
+    request_input: dict[str, str],
+    model: type[BaseModel],
+) -> None:
+    """The routes send documents built for orjson; their bytes are what FastAPI rendered
+    from the response models (member order, null members, timestamps, ids)."""
+    if method == "GET":
+        response = await client.get(EXPLAIN, params=request_input, headers=bearer(tokens.admin))
+    else:
+        key = next(k for k in ("identityId", "userId") if k in request_input)
+        question = {
+            "principal": {key: request_input[key]},
+            "action": request_input["action"],
+            "subject": "secrets",
+            "fields": PROD,
+        }
+        response = await client.post(CHECK, json=question, headers=bearer(tokens.admin))
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/json"
+    adapter = TypeAdapter(model)
+    rendered = adapter.dump_json(adapter.validate_json(response.content), by_alias=True)
+    assert response.content == rendered
+    body = response.json()
+    # Non-trivial documents: windows, overrides and reasons are in them.
+    assert body.get("because") or any(r["overriddenBy"] for r in body["rules"])

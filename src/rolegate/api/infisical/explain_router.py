@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from rolegate.api.deps import Session, current_time
 from rolegate.api.infisical import explain_mapping as mapping
@@ -17,6 +17,7 @@ from rolegate.api.infisical import explain_schemas as s
 from rolegate.api.infisical.auth import CurrentActorInProject, InfisicalRoute
 from rolegate.api.infisical.errors import InfisicalError
 from rolegate.api.replica import READ_ONLY
+from rolegate.api.responses import ORJSONBody
 from rolegate.api.routing import error_responses
 from rolegate.api.security_schemes import INFISICAL_AUTH
 from rolegate.rbac.explain import project as explain
@@ -32,6 +33,7 @@ router = APIRouter(
 @router.get(
     "/api/v1/projects/{projectId}/effective-permissions",
     summary="Every rule a principal has in a project, with its source, window and overrides",
+    response_model=s.EffectivePermissionsResponse,
 )
 async def effective_permissions(
     projectId: uuid.UUID,
@@ -41,7 +43,7 @@ async def effective_permissions(
     userId: Annotated[uuid.UUID | None, Query()] = None,
     groupId: Annotated[uuid.UUID | None, Query()] = None,
     at: Annotated[str | None, Query(description="RFC 3339 moment; default now")] = None,
-) -> s.EffectivePermissionsResponse:
+) -> Response:
     now = current_time()
     principal = mapping.principal_from(["query"], identityId, userId, groupId)
     moment = mapping.moment(at, ["query", "at"], now)
@@ -54,20 +56,21 @@ async def effective_permissions(
         now=now,
         access=who.access,
     )
-    return mapping.effective_permissions(explanation)
+    return ORJSONBody(mapping.effective_permissions(explanation))
 
 
 @router.post(
     "/api/v1/projects/{projectId}/permission-check",
     summary="Whether a principal may do an action, decided by the enforcement engine",
     openapi_extra=READ_ONLY,  # a question: it may be answered by the read replica
+    response_model=s.PermissionCheckResponse,
 )
 async def permission_check(
     projectId: uuid.UUID,
     body: s.PermissionCheckRequest,
     who: CurrentActorInProject,
     session: Session,
-) -> s.PermissionCheckResponse:
+) -> Response:
     now = current_time()
     ref = body.principal
     principal = mapping.principal_from(["principal"], ref.identityId, ref.userId, ref.groupId)
@@ -83,4 +86,4 @@ async def permission_check(
         access=who.access,
         **question,
     )
-    return mapping.check_result(result)
+    return ORJSONBody(mapping.check_result(result))
