@@ -28,6 +28,7 @@ from rolegate.rbac.ctrlhub.bindings import binding_rows, custom_names
 from rolegate.rbac.ctrlhub.views import (
     BindingSpec,
     CatalogueRole,
+    GroupFields,
     GroupsPage,
     GroupView,
     MembersPage,
@@ -117,10 +118,15 @@ async def authorize_iam_admin(
 
 
 async def _views(
-    session: AsyncSession, org_id: uuid.UUID, groups: Sequence[Group], now: dt.datetime
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    groups: Sequence[GroupFields],
+    now: dt.datetime,
+    bindings: Mapping[uuid.UUID, Sequence[repo.BindingRow]] | None = None,
 ) -> list[GroupView]:
     ids = [g.id for g in groups]
-    bindings = await repo.binding_rows_of(session, ids)
+    if bindings is None:
+        bindings = await repo.binding_rows_of(session, ids)
     members = await repo.member_rows_of(session, ids)
     users = list({u.id: u for us in members.values() for u in us}.values())
     grants = await org_grants.effective_grants(session, org_id, users, now)
@@ -152,10 +158,11 @@ async def get_group(
     access: OrgAccess | None = None,
 ) -> GroupView:
     await authorize(session, actor, org_id, now, access)
-    group = await repository.get_group(session, group_id, org_id)
-    if group is None:
+    found = await repo.group_with_bindings(session, group_id, org_id)
+    if found is None:
         raise group_not_found(group_id)
-    return await _view(session, group, now)
+    group, bindings = found
+    return (await _views(session, org_id, [group], now, {group.id: bindings}))[0]
 
 
 async def list_groups(

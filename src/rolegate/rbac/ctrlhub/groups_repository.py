@@ -176,6 +176,70 @@ _MEMBER_ROWS = DirectStatement(
 )
 
 
+@dataclass(frozen=True, slots=True)
+class GroupRow:
+    """What a group's document shows of the group itself."""
+
+    id: uuid.UUID
+    org_id: uuid.UUID
+    name: str
+    description: str
+
+
+_groups = cast(Table, Group.__table__)
+_group_bindings = (
+    select(
+        _ra.c.group_id,
+        _ra.c.id.label("binding_id"),
+        _ra.c.role_key,
+        _roles.c.name.label("role_name"),
+        _ra.c.condition,
+        _ra.c.position,
+        _ra.c.created_at,
+    )
+    .select_from(_ra)
+    .outerjoin(_roles, _roles.c.id == _ra.c.role_id)
+    .where(_ra.c.surface == SURFACE, _ra.c.kind == BINDING)
+    .subquery("bindings")
+)
+# One group of the org with its bindings (one row each, or one with NULL binding
+# columns): what a GET of a group reads before its members.
+_GROUP_WITH_BINDINGS = DirectStatement(
+    select(
+        _groups.c.id,
+        _groups.c.org_id,
+        _groups.c.name,
+        _groups.c.description,
+        _group_bindings.c.binding_id,
+        _group_bindings.c.role_key,
+        _group_bindings.c.role_name,
+        _group_bindings.c.condition,
+    )
+    .select_from(_groups)
+    .outerjoin(_group_bindings, _group_bindings.c.group_id == _groups.c.id)
+    .where(_groups.c.id == bindparam("group_id"), _groups.c.org_id == bindparam("org_id"))
+    .order_by(_group_bindings.c.position, _group_bindings.c.created_at)
+)
+
+
+async def group_with_bindings(
+    session: AsyncSession, group_id: uuid.UUID, org_id: uuid.UUID
+) -> tuple[GroupRow, list[BindingRow]] | None:
+    """The org's group and its bindings in their submitted order; None when the org has
+    no such group."""
+    rows = await _GROUP_WITH_BINDINGS.fetch(session, {"group_id": group_id, "org_id": org_id})
+    if not rows:
+        return None
+    first = rows[0]
+    group = GroupRow(first["id"], first["org_id"], first["name"], first["description"])
+    bindings = [
+        BindingRow(row["binding_id"], row["role_key"], row["role_name"], row["condition"])
+        for row in rows
+        if row["binding_id"] is not None
+    ]
+    return group, bindings
+
+
 async def binding_rows_of(
     session: AsyncSession, group_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, list[BindingRow]]:
