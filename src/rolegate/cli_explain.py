@@ -65,7 +65,7 @@ def render(explanation: ex.Explanation) -> str:
     principal = explanation.principal
     head = (
         f"{principal.kind} {explanation.principal_name} ({principal.id}) in project "
-        f"{explanation.project.slug} ({explanation.project.id}) at "
+        f"{explanation.project_slug} ({explanation.project_id}) at "
         f"{format_timestamp(explanation.at)}"
     )
     rows: list[Sequence[str]] = [HEADERS]
@@ -138,7 +138,7 @@ def explain_command(
         typer.echo(exc.message, err=True)
         raise typer.Exit(code=1) from exc
     if as_json:
-        document = explain_mapping.effective_permissions(explanation).model_dump(mode="json")
+        document = explain_mapping.effective_permissions(explanation)
         typer.echo(json.dumps(document, indent=2))
     else:
         typer.echo(render(explanation))

@@ -17,14 +17,18 @@ from sqlalchemy import (
     ARRAY,
     ColumnElement,
     CompoundSelect,
+    DateTime,
     String,
     any_,
+    bindparam,
     literal,
     select,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rolegate.db_direct import DirectStatement
 from rolegate.rbac.models import GroupMember, Role, RoleAssignment, User
 from rolegate.rbac.windows import open_at_sql
 
@@ -96,15 +100,26 @@ def grant_row(row: Any) -> GrantRow:
     )
 
 
+# Built once: the users as ``= ANY(:user_ids)`` (an array), so one statement text serves
+# any number of them, sent on asyncpg directly (every ctrl-hub group read and CSP org
+# authority check runs it).
+_GRANT_ROWS = DirectStatement(
+    grant_rows_query(
+        org_id=bindparam("org_id"),
+        now=bindparam("now", type_=DateTime(timezone=True)),
+        users=lambda column: column == any_(bindparam("user_ids", type_=ARRAY(PG_UUID))),
+    )
+)
+
+
 async def org_grant_rows(
     session: AsyncSession, org_id: uuid.UUID, user_ids: Sequence[uuid.UUID], now: dt.datetime
 ) -> list[GrantRow]:
     """Every org-level assignment active now that reaches one of ``user_ids``, any surface."""
     if not user_ids:
         return []
-    ids = list(user_ids)
-    stmt = grant_rows_query(org_id=org_id, now=now, users=lambda column: column.in_(ids))
-    return [grant_row(row._mapping) for row in (await session.execute(stmt)).all()]
+    params = {"org_id": org_id, "now": now, "user_ids": list(user_ids)}
+    return [grant_row(row) for row in await _GRANT_ROWS.fetch(session, params)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -129,7 +129,7 @@ class RuleSource:
 
 # A bare NULL in the first branch of a UNION makes PostgreSQL type the column as text,
 # which then clashes with the uuid group ids of the group branch (users only).
-_NULL_UUID: Any = cast(null(), PG_UUID(as_uuid=True))
+NULL_UUID: Any = cast(null(), PG_UUID(as_uuid=True))
 
 
 def _assignment_sources(
@@ -170,7 +170,7 @@ def project_rule_sources_query(
     direct = _assignment_sources(
         and_(pm.project_id == project_id, principal_col == principal_id),
         "role",
-        _NULL_UUID,
+        NULL_UUID,
         now,
     )
     privileges = (
@@ -179,7 +179,7 @@ def project_rule_sources_query(
             ap.id.label("source_id"),
             ap.slug.label("role_key"),
             null().label("role_slug"),
-            _NULL_UUID.label("group_id"),
+            NULL_UUID.label("group_id"),
             ap.permissions.label("permissions"),
             ap.starts_at.label("starts_at"),
             ap.ends_at.label("ends_at"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -281,3 +282,10 @@ async def test_roles_catalogue_needs_a_session(client: httpx.AsyncClient) -> Non
 async def test_list_and_get_need_iam_admin(client: httpx.AsyncClient) -> None:
     assert_error(await client.get(GROUPS, headers=headers(MEMBER_TOKEN)), 403)
     assert_error(await client.get(group_url(), headers=headers(MEMBER_TOKEN)), 403)
+
+
+async def test_get_of_another_orgs_group_under_our_org_is_404(client: httpx.AsyncClient) -> None:
+    """The group is looked up in the path's org: another org's id is not found there."""
+    body = assert_error(await client.get(group_url(THEIRS), headers=headers()), 404)
+    assert THEIRS in json.dumps(body)
+    await read_group(client)

@@ -9,8 +9,10 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import BaseModel, TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rolegate.api.infisical import explain_schemas as wire
 from rolegate.config import Settings
 from rolegate.rbac.permissions.builtin_roles import BUILTIN_PROJECT_ROLES
 from rolegate.rbac.permissions.rules import Rule, parse_rules, rules_from_json
@@ -521,3 +523,87 @@ async def test_invalid_check_body_is_422_with_its_path(
     response = await client.post(CHECK, json=body, headers=bearer(tokens.admin))
     error = assert_error(response, 422, "ValidationFailure")
     assert path in [issue["path"] for issue in error["message"]]
+
+
+OTHER_CHECK = f"/api/v1/projects/{OTHER_PROJECT}/permission-check"
+OTHER_EXPLAIN = f"/api/v1/projects/{OTHER_PROJECT}/effective-permissions"
+
+
+@pytest.mark.parametrize(
+    ("who", "method", "url", "request_input", "status", "message"),
+    [
+        # A dead token comes first, whatever else is wrong.
+        ("garbage", "POST", OTHER_CHECK, {"principal": {}}, 401, None),
+        ("garbage", "GET", OTHER_EXPLAIN, {"identityId": "nope"}, 401, None),
+        # Then the request's own validation, before the project is looked at.
+        ("admin", "POST", OTHER_CHECK, {"principal": {}}, 422, None),
+        ("admin", "GET", OTHER_EXPLAIN, {"identityId": "nope"}, 422, None),
+        ("admin", "GET", OTHER_EXPLAIN, {"identityId": OUTSIDER, "at": "tomorrow"}, 422, None),
+        # Then the project (another org's), before the principal's kind or the principal.
+        ("blind", "POST", OTHER_CHECK, {"principal": {"identityId": OUTSIDER}}, 404, "project"),
+        ("blind", "GET", OTHER_EXPLAIN, {"identityId": OUTSIDER}, 404, "project"),
+        # Then read on the principal's kind, before the principal (another org's).
+        ("blind", "POST", CHECK, {"principal": {"identityId": OUTSIDER}}, 403, "identity"),
+        ("blind", "GET", EXPLAIN, {"userId": THEIR_USER}, 403, "member"),
+    ],
+)
+async def test_a_request_with_several_faults_gets_the_first_in_order(
+    client: httpx.AsyncClient,
+    tokens: Tokens,
+    who: str,
+    method: str,
+    url: str,
+    request_input: dict[str, Any],
+    status: int,
+    message: str | None,
+) -> None:
+    token = "not-a-token" if who == "garbage" else getattr(tokens, who)
+    if method == "POST":
+        body = {"action": "read", "subject": "secrets", **request_input}
+        response = await client.post(url, json=body, headers=bearer(token))
+    else:
+        response = await client.get(url, params=request_input, headers=bearer(token))
+    assert response.status_code == status, response.text
+    if message is not None:
+        assert message in response.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("method", "request_input", "model"),
+    [
+        ("GET", {"identityId": DEPLOY_BOT}, wire.EffectivePermissionsResponse),
+        ("GET", {"userId": DANA}, wire.EffectivePermissionsResponse),
+        ("GET", {"groupId": ENGINEERING}, wire.EffectivePermissionsResponse),
+        ("POST", {"identityId": DEPLOY_BOT, "action": "edit"}, wire.PermissionCheckResponse),
+        ("POST", {"identityId": DEPLOY_BOT, "action": "read"}, wire.PermissionCheckResponse),
+        ("POST", {"userId": DANA, "action": "delete"}, wire.PermissionCheckResponse),
+    ],
+)
+async def test_responses_are_what_the_wire_models_render(
+    client: httpx.AsyncClient,
+    tokens: Tokens,
+    method: str,
+    request_input: dict[str, str],
+    model: type[BaseModel],
+) -> None:
+    """The routes send documents built for orjson; their bytes are what FastAPI rendered
+    from the response models (member order, null members, timestamps, ids)."""
+    if method == "GET":
+        response = await client.get(EXPLAIN, params=request_input, headers=bearer(tokens.admin))
+    else:
+        key = next(k for k in ("identityId", "userId") if k in request_input)
+        question = {
+            "principal": {key: request_input[key]},
+            "action": request_input["action"],
+            "subject": "secrets",
+            "fields": PROD,
+        }
+        response = await client.post(CHECK, json=question, headers=bearer(tokens.admin))
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/json"
+    adapter = TypeAdapter(model)
+    rendered = adapter.dump_json(adapter.validate_json(response.content), by_alias=True)
+    assert response.content == rendered
+    body = response.json()
+    # Non-trivial documents: windows, overrides and reasons are in them.
+    assert body.get("because") or any(r["overriddenBy"] for r in body["rules"])

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from rolegate.api.infisical import explain_schemas as s
-from rolegate.api.infisical.common import parse_timestamp
+from rolegate.api.infisical.common import format_timestamp, parse_timestamp
 from rolegate.rbac.errors import InvalidInputError
 from rolegate.rbac.explain import project as ex
 from rolegate.rbac.permissions.rules import Rule, unpack
@@ -78,74 +78,109 @@ def check_question(body: s.PermissionCheckRequest) -> dict[str, Any]:
     return {"action": body.action, "subject": body.subject, "fields": fields}
 
 
-def rule(value: Rule) -> s.PermissionRule:
+# The responses are built as JSON documents and sent with orjson, not as pydantic models
+# that FastAPI validates again and serializes: the wire types in explain_schemas.py
+# document them (OpenAPI), and the bytes are the ones pydantic renders for those types
+# (test_explain.py: test_responses_are_what_the_wire_models_render).
+
+Document = dict[str, Any]
+
+
+def _timestamp(value: dt.datetime | None) -> str | None:
+    return None if value is None else format_timestamp(value)
+
+
+def rule(value: Rule) -> Document:
+    """A rule as :class:`~explain_schemas.PermissionRule`."""
     wire = unpack(value)
-    return s.PermissionRule(
-        subject=wire["subject"],
-        action=wire["action"],
-        conditions=wire.get("conditions"),
-        inverted=wire["inverted"],
-    )
+    return {
+        "subject": wire["subject"],
+        "action": wire["action"],
+        "conditions": wire.get("conditions"),
+        "inverted": wire["inverted"],
+    }
 
 
-def _window(source: ex.Source) -> s.Window:
-    return s.Window(start=source.starts_at, end=source.ends_at)
+def _window(source: ex.Source) -> Document:
+    return {"start": _timestamp(source.starts_at), "end": _timestamp(source.ends_at)}
 
 
-def source(value: ex.Source) -> s.PermissionSource:
+def source(value: ex.Source) -> Document:
+    """A source as :class:`~explain_schemas.PermissionSource`."""
     group = value.group
-    return s.PermissionSource(
-        type=value.type,
-        id=value.id,
-        label=value.label,
-        role=value.role,
-        privilegeSlug=value.privilege,
-        group=s.ExplainGroup(id=group.id, name=group.name, slug=group.slug) if group else None,
-        isTemporary=value.starts_at is not None or value.ends_at is not None,
-        window=_window(value),
-        active=value.active,
-    )
+    return {
+        "type": value.type,
+        "id": str(value.id),
+        "label": value.label,
+        "role": value.role,
+        "privilegeSlug": value.privilege,
+        "group": None
+        if group is None
+        else {"id": str(group.id), "name": group.name, "slug": group.slug},
+        "isTemporary": value.starts_at is not None or value.ends_at is not None,
+        "window": _window(value),
+        "active": value.active,
+    }
 
 
-def explained_rule(value: ex.ExplainedRule) -> s.ExplainedRule:
-    return s.ExplainedRule(
-        rule=rule(value.rule),
-        source=source(value.source),
-        window=_window(value.source),
-        active=value.active,
-        overridden=value.overridden,
-        overriddenBy=[
-            s.RuleOverride(
-                actions=list(o.actions), fully=o.fully, rule=rule(o.rule), source=source(o.source)
-            )
+class _Sources:
+    """Each source rendered once: every rule of a source repeats it."""
+
+    def __init__(self) -> None:
+        self._done: dict[int, Document] = {}
+
+    def __call__(self, value: ex.Source) -> Document:
+        found = self._done.get(id(value))
+        if found is None:
+            found = self._done[id(value)] = source(value)
+        return found
+
+
+def _explained_rule(value: ex.ExplainedRule, sources: _Sources) -> Document:
+    rendered = sources(value.source)
+    return {
+        "rule": rule(value.rule),
+        "source": rendered,
+        "window": rendered["window"],
+        "active": value.active,
+        "overridden": value.overridden,
+        "overriddenBy": [
+            {
+                "actions": list(o.actions),
+                "fully": o.fully,
+                "rule": rule(o.rule),
+                "source": sources(o.source),
+            }
             for o in value.overridden_by
         ],
-    )
+    }
 
 
-def effective_permissions(value: ex.Explanation) -> s.EffectivePermissionsResponse:
-    return s.EffectivePermissionsResponse(
-        projectId=value.project.id,
-        principal=s.ExplainPrincipal(
-            type=value.principal.kind, id=value.principal.id, name=value.principal_name
-        ),
-        at=value.at,
-        sources=[source(item) for item in value.sources],
-        rules=[explained_rule(item) for item in value.rules],
-        permissions=[rule(item) for item in value.effective_rules],
-    )
+def effective_permissions(value: ex.Explanation) -> Document:
+    """The explanation as :class:`~explain_schemas.EffectivePermissionsResponse`."""
+    sources = _Sources()
+    return {
+        "projectId": str(value.project_id),
+        "principal": {
+            "type": value.principal.kind,
+            "id": str(value.principal.id),
+            "name": value.principal_name,
+        },
+        "at": format_timestamp(value.at),
+        "sources": [sources(item) for item in value.sources],
+        "rules": [_explained_rule(item, sources) for item in value.rules],
+        "permissions": [rule(item) for item in value.effective_rules],
+    }
 
 
-def check_result(value: ex.CheckResult) -> s.PermissionCheckResponse:
-    return s.PermissionCheckResponse(
-        allowed=value.allowed,
-        because=[
-            s.CheckReason(
-                effect=reason.effect,
-                rule=rule(reason.rule),
-                source=source(reason.source),
-            )
+def check_result(value: ex.CheckResult) -> Document:
+    """The answer as :class:`~explain_schemas.PermissionCheckResponse`."""
+    sources = _Sources()
+    return {
+        "allowed": value.allowed,
+        "because": [
+            {"effect": reason.effect, "rule": rule(reason.rule), "source": sources(reason.source)}
             for reason in value.because
         ],
-        at=value.at,
-    )
+        "at": format_timestamp(value.at),
+    }

@@ -9,14 +9,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from rolegate.api.deps import Session, current_time
 from rolegate.api.infisical import explain_mapping as mapping
 from rolegate.api.infisical import explain_schemas as s
-from rolegate.api.infisical.auth import CurrentActor, InfisicalRoute
+from rolegate.api.infisical.auth import CurrentActorInProject, InfisicalRoute
 from rolegate.api.infisical.errors import InfisicalError
 from rolegate.api.replica import READ_ONLY
+from rolegate.api.responses import ORJSONBody
 from rolegate.api.routing import error_responses
 from rolegate.api.security_schemes import INFISICAL_AUTH
 from rolegate.rbac.explain import project as explain
@@ -32,36 +33,44 @@ router = APIRouter(
 @router.get(
     "/api/v1/projects/{projectId}/effective-permissions",
     summary="Every rule a principal has in a project, with its source, window and overrides",
+    response_model=s.EffectivePermissionsResponse,
 )
 async def effective_permissions(
     projectId: uuid.UUID,
-    actor: CurrentActor,
+    who: CurrentActorInProject,
     session: Session,
     identityId: Annotated[uuid.UUID | None, Query()] = None,
     userId: Annotated[uuid.UUID | None, Query()] = None,
     groupId: Annotated[uuid.UUID | None, Query()] = None,
     at: Annotated[str | None, Query(description="RFC 3339 moment; default now")] = None,
-) -> s.EffectivePermissionsResponse:
+) -> Response:
     now = current_time()
     principal = mapping.principal_from(["query"], identityId, userId, groupId)
     moment = mapping.moment(at, ["query", "at"], now)
     explanation = await explain.explain_for_actor(
-        session, actor, project_id=projectId, principal=principal, at=moment, now=now
+        session,
+        who.actor,
+        project_id=projectId,
+        principal=principal,
+        at=moment,
+        now=now,
+        access=who.access,
     )
-    return mapping.effective_permissions(explanation)
+    return ORJSONBody(mapping.effective_permissions(explanation))
 
 
 @router.post(
     "/api/v1/projects/{projectId}/permission-check",
     summary="Whether a principal may do an action, decided by the enforcement engine",
     openapi_extra=READ_ONLY,  # a question: it may be answered by the read replica
+    response_model=s.PermissionCheckResponse,
 )
 async def permission_check(
     projectId: uuid.UUID,
     body: s.PermissionCheckRequest,
-    actor: CurrentActor,
+    who: CurrentActorInProject,
     session: Session,
-) -> s.PermissionCheckResponse:
+) -> Response:
     now = current_time()
     ref = body.principal
     principal = mapping.principal_from(["principal"], ref.identityId, ref.userId, ref.groupId)
@@ -69,11 +78,12 @@ async def permission_check(
     moment = mapping.moment(body.at, ["at"], now)
     result = await explain.check_for_actor(
         session,
-        actor,
+        who.actor,
         project_id=projectId,
         principal=principal,
         at=moment,
         now=now,
+        access=who.access,
         **question,
     )
-    return mapping.check_result(result)
+    return ORJSONBody(mapping.check_result(result))

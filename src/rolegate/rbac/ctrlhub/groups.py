@@ -27,8 +27,8 @@ from rolegate.rbac.ctrlhub.access import OrgAccess, org_access, require_iam_admi
 from rolegate.rbac.ctrlhub.bindings import binding_rows, custom_names
 from rolegate.rbac.ctrlhub.views import (
     BindingSpec,
-    BindingView,
     CatalogueRole,
+    GroupFields,
     GroupsPage,
     GroupView,
     MembersPage,
@@ -42,7 +42,7 @@ from rolegate.rbac.errors import (
     InvalidInputError,
     NotFoundError,
 )
-from rolegate.rbac.models import Group, Role, RoleAssignment
+from rolegate.rbac.models import Group
 from rolegate.rbac.org_grants import OrgGrant
 from rolegate.rbac.permissions.conditions import UNCONDITIONAL
 
@@ -117,22 +117,25 @@ async def authorize_iam_admin(
 # --- reading -------------------------------------------------------------------------
 
 
-def _binding_view(ra: RoleAssignment, role: Role | None) -> BindingView:
-    return binding_view(ra.id, ra.role_key, role.name if role is not None else None, ra.condition)
-
-
 async def _views(
-    session: AsyncSession, org_id: uuid.UUID, groups: Sequence[Group], now: dt.datetime
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    groups: Sequence[GroupFields],
+    now: dt.datetime,
+    bindings: Mapping[uuid.UUID, Sequence[repo.BindingRow]] | None = None,
 ) -> list[GroupView]:
     ids = [g.id for g in groups]
-    bindings = await repo.bindings_of(session, ids)
-    members = await repo.members_of(session, ids)
+    if bindings is None:
+        bindings = await repo.binding_rows_of(session, ids)
+    members = await repo.member_rows_of(session, ids)
     users = list({u.id: u for us in members.values() for u in us}.values())
     grants = await org_grants.effective_grants(session, org_id, users, now)
     return [
         GroupView(
             group=g,
-            bindings=[_binding_view(ra, role) for ra, role in bindings[g.id]],
+            bindings=[
+                binding_view(b.id, b.role_key, b.role_name, b.condition) for b in bindings[g.id]
+            ],
             members=[
                 MemberView(user=u, grants=[x.name for x in grants[u.id]]) for u in members[g.id]
             ],
@@ -155,10 +158,11 @@ async def get_group(
     access: OrgAccess | None = None,
 ) -> GroupView:
     await authorize(session, actor, org_id, now, access)
-    group = await repository.get_group(session, group_id, org_id)
-    if group is None:
+    found = await repo.group_with_bindings(session, group_id, org_id)
+    if found is None:
         raise group_not_found(group_id)
-    return await _view(session, group, now)
+    group, bindings = found
+    return (await _views(session, org_id, [group], now, {group.id: bindings}))[0]
 
 
 async def list_groups(

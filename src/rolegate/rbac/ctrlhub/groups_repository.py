@@ -9,16 +9,20 @@ import datetime as dt
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, literal, select, update
+from sqlalchemy import ARRAY, Table, any_, bindparam, delete, func, insert, literal, select, update
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rolegate.db_direct import DirectStatement
 from rolegate.rbac.models import Group, GroupMember, Role, RoleAssignment, User
 
 # Re-exported: the role-group modules name binding rows by this module's constants.
 from rolegate.rbac.org_grants_repository import BINDING as BINDING
+from rolegate.rbac.org_grants_repository import UserRow
 
 SURFACE = "ctrlhub"
 
@@ -121,6 +125,149 @@ async def bindings_of(
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class BindingRow:
+    """What a group's document shows of a binding (a plain row, not an ORM object)."""
+
+    id: uuid.UUID
+    role_key: str
+    role_name: str | None  # the custom role's name when role_key == "custom"
+    condition: dict[str, Any] | None
+
+
+_ra = cast(Table, RoleAssignment.__table__)
+_roles = cast(Table, Role.__table__)
+_users = cast(Table, User.__table__)
+_members = cast(Table, GroupMember.__table__)
+_GROUP_IDS = bindparam("group_ids", type_=ARRAY(PG_UUID))
+
+# The group reads' statements, built once with the groups as ``= ANY(:group_ids)`` and
+# sent on asyncpg directly: a GET of a group and a page of the list run both.
+_BINDING_ROWS = DirectStatement(
+    select(
+        _ra.c.group_id,
+        _ra.c.id,
+        _ra.c.role_key,
+        _roles.c.name.label("role_name"),
+        _ra.c.condition,
+    )
+    .select_from(_ra)
+    .outerjoin(_roles, _roles.c.id == _ra.c.role_id)
+    .where(
+        _ra.c.group_id == any_(_GROUP_IDS),
+        _ra.c.surface == SURFACE,
+        _ra.c.kind == BINDING,
+    )
+    .order_by(_ra.c.position, _ra.c.created_at)
+)
+_MEMBER_ROWS = DirectStatement(
+    select(
+        _members.c.group_id,
+        _users.c.id,
+        _users.c.org_id,
+        _users.c.email,
+        _users.c.profile,
+        _users.c.attributes,
+    )
+    .select_from(_members)
+    .join(_users, _users.c.id == _members.c.user_id)
+    .where(_members.c.group_id == any_(_GROUP_IDS))
+    .order_by(_users.c.email, _users.c.id)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRow:
+    """What a group's document shows of the group itself."""
+
+    id: uuid.UUID
+    org_id: uuid.UUID
+    name: str
+    description: str
+
+
+_groups = cast(Table, Group.__table__)
+_group_bindings = (
+    select(
+        _ra.c.group_id,
+        _ra.c.id.label("binding_id"),
+        _ra.c.role_key,
+        _roles.c.name.label("role_name"),
+        _ra.c.condition,
+        _ra.c.position,
+        _ra.c.created_at,
+    )
+    .select_from(_ra)
+    .outerjoin(_roles, _roles.c.id == _ra.c.role_id)
+    .where(_ra.c.surface == SURFACE, _ra.c.kind == BINDING)
+    .subquery("bindings")
+)
+# One group of the org with its bindings (one row each, or one with NULL binding
+# columns): what a GET of a group reads before its members.
+_GROUP_WITH_BINDINGS = DirectStatement(
+    select(
+        _groups.c.id,
+        _groups.c.org_id,
+        _groups.c.name,
+        _groups.c.description,
+        _group_bindings.c.binding_id,
+        _group_bindings.c.role_key,
+        _group_bindings.c.role_name,
+        _group_bindings.c.condition,
+    )
+    .select_from(_groups)
+    .outerjoin(_group_bindings, _group_bindings.c.group_id == _groups.c.id)
+    .where(_groups.c.id == bindparam("group_id"), _groups.c.org_id == bindparam("org_id"))
+    .order_by(_group_bindings.c.position, _group_bindings.c.created_at)
+)
+
+
+async def group_with_bindings(
+    session: AsyncSession, group_id: uuid.UUID, org_id: uuid.UUID
+) -> tuple[GroupRow, list[BindingRow]] | None:
+    """The org's group and its bindings in their submitted order; None when the org has
+    no such group."""
+    rows = await _GROUP_WITH_BINDINGS.fetch(session, {"group_id": group_id, "org_id": org_id})
+    if not rows:
+        return None
+    first = rows[0]
+    group = GroupRow(first["id"], first["org_id"], first["name"], first["description"])
+    bindings = [
+        BindingRow(row["binding_id"], row["role_key"], row["role_name"], row["condition"])
+        for row in rows
+        if row["binding_id"] is not None
+    ]
+    return group, bindings
+
+
+async def binding_rows_of(
+    session: AsyncSession, group_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[BindingRow]]:
+    """:func:`bindings_of` as plain rows, for the documents: in their submitted order."""
+    found: dict[uuid.UUID, list[BindingRow]] = defaultdict(list)
+    if not group_ids:
+        return found
+    for row in await _BINDING_ROWS.fetch(session, {"group_ids": list(group_ids)}):
+        found[row["group_id"]].append(
+            BindingRow(row["id"], row["role_key"], row["role_name"], row["condition"])
+        )
+    return found
+
+
+async def member_rows_of(
+    session: AsyncSession, group_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[UserRow]]:
+    """Each group's members (by email, then id) as plain rows."""
+    found: dict[uuid.UUID, list[UserRow]] = defaultdict(list)
+    if not group_ids:
+        return found
+    for row in await _MEMBER_ROWS.fetch(session, {"group_ids": list(group_ids)}):
+        found[row["group_id"]].append(
+            UserRow(row["id"], row["org_id"], row["email"], row["profile"], row["attributes"])
+        )
+    return found
+
+
 async def replace_bindings(
     session: AsyncSession, group_id: uuid.UUID, rows: list[dict[str, Any]]
 ) -> None:
@@ -153,23 +300,6 @@ async def org_roles_by_name(
 
 
 # --- members -------------------------------------------------------------------------
-
-
-async def members_of(
-    session: AsyncSession, group_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[User]]:
-    found: dict[uuid.UUID, list[User]] = defaultdict(list)
-    if not group_ids:
-        return found
-    stmt = (
-        select(GroupMember.group_id, User)
-        .join(User, User.id == GroupMember.user_id)
-        .where(GroupMember.group_id.in_(list(group_ids)))
-        .order_by(User.email, User.id)
-    )
-    for group_id, user in (await session.execute(stmt)).all():
-        found[group_id].append(user)
-    return found
 
 
 async def users_of_org(

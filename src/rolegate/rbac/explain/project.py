@@ -28,7 +28,7 @@ import datetime as dt
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -134,7 +134,8 @@ class ExplainedRule:
 
 @dataclass(frozen=True, slots=True)
 class Explanation:
-    project: Project
+    project_id: uuid.UUID
+    project_slug: str | None  # when the caller read the project row (the CLI does)
     principal: Principal
     principal_name: str
     at: dt.datetime
@@ -182,6 +183,12 @@ async def _sourced(
     """Each raw source explained (group names resolved), in a stable reading order."""
     groups = await repo.groups_by_id(session, [s.group_id for s in raw_sources if s.group_id])
     refs = {gid: GroupRef(g.id, g.name, g.slug) for gid, g in groups.items()}
+    return _in_order(raw_sources, refs, at)
+
+
+def _in_order(
+    raw_sources: Sequence[RuleSource], refs: Mapping[uuid.UUID, GroupRef], at: dt.datetime
+) -> list[tuple[Source, RuleSource]]:
     return sorted(
         ((_source(raw, refs, at), raw) for raw in raw_sources), key=lambda p: _sort_key(p[0])
     )
@@ -251,6 +258,17 @@ async def explain(
         name = await _principal_name(session, principal, project.org_id)
     raw_sources = await _load_sources(session, principal, project.id, None)
     pairs = await _sourced(session, raw_sources, at)
+    return _explanation(project.id, project.slug, principal, name, at, pairs)
+
+
+def _explanation(
+    project_id: uuid.UUID,
+    project_slug: str | None,
+    principal: Principal,
+    name: str,
+    at: dt.datetime,
+    pairs: Sequence[tuple[Source, RuleSource]],
+) -> Explanation:
     sourced_rules = [(rule, source) for source, raw in pairs for rule in source_rules(raw)]
     active_denies = [(r, s) for r, s in sourced_rules if r.inverted and s.active]
     explained = []
@@ -261,7 +279,8 @@ async def explain(
         overrides, fully = _overrides(rule, active_denies)
         explained.append(ExplainedRule(rule, source, overrides, fully))
     return Explanation(
-        project=project,
+        project_id=project_id,
+        project_slug=project_slug,
         principal=principal,
         principal_name=name,
         at=at,
@@ -348,11 +367,18 @@ async def check(
     """
     # The rows evaluation.project_rules reads for the boundary, filtered on `at` in SQL.
     raw_sources = await _load_sources(session, principal, project.id, at)
-    sourced = [
-        (rule, source)
-        for source, raw in await _sourced(session, raw_sources, at)
-        for rule in source_rules(raw)
-    ]
+    pairs = await _sourced(session, raw_sources, at)
+    return _check_result(pairs, action, subject, fields, at)
+
+
+def _check_result(
+    pairs: Sequence[tuple[Source, RuleSource]],
+    action: str,
+    subject: str,
+    fields: Mapping[str, Any] | None,
+    at: dt.datetime,
+) -> CheckResult:
+    sourced = [(rule, source) for source, raw in pairs for rule in source_rules(raw)]
     # `sourced` holds the rules of evaluation.flatten(raw_sources), reordered for reading;
     # deny wins regardless of order, so Ability answers the same for both.
     allowed, reasons = decide(sourced, action, subject, fields)
@@ -414,6 +440,60 @@ async def _authorize_named(
     return project, await _principal_name(session, principal, actor.org_id)
 
 
+class ProjectGrant(Protocol):
+    """The actor's access to a project, loaded by the caller (an API's token check)."""
+
+    @property
+    def project_id(self) -> uuid.UUID: ...
+    @property
+    def found(self) -> bool: ...  # the project exists in the actor's org
+    @property
+    def rules(self) -> Sequence[Rule]: ...  # the actor's rules there, now
+
+
+async def _authorized_principal(
+    session: AsyncSession,
+    actor: Actor,
+    project_id: uuid.UUID,
+    principal: Principal,
+    now: dt.datetime,
+    access: ProjectGrant | None,
+) -> repo.PrincipalSources:
+    """:func:`authorize`'s checks in its order, then the principal's name and every rule
+    source it has in the project, in one statement.
+
+    With ``access`` (the actor's rules in the project, read by the token check) the
+    project and the actor's rules are not read again.
+    """
+    if access is not None and access.project_id == project_id:
+        if not access.found:
+            raise ProjectNotFoundError(f"Failed to find project with ID {project_id}")
+        rules: Sequence[Rule] = access.rules
+    else:
+        project = await repository.get_project(session, project_id, actor.org_id)
+        if project is None:
+            raise ProjectNotFoundError(f"Failed to find project with ID {project_id}")
+        rules = await actor_project_rules(session, actor, project_id, now)
+    subject = TARGET_SUBJECT[principal.kind]
+    fields = {"identityId": str(principal.id)} if principal.kind == "identity" else {}
+    if not Ability(rules).can("read", subject, fields):
+        raise PermissionDeniedError(f"You are not allowed to read on {subject}")
+    found = await repo.principal_sources(
+        session,
+        kind=principal.kind,
+        principal_id=principal.id,
+        org_id=actor.org_id,
+        project_id=project_id,
+    )
+    if found is None:
+        raise PrincipalNotFoundError(f"Failed to find {principal.kind} with ID {principal.id}")
+    return found
+
+
+def _group_refs(found: repo.PrincipalSources) -> dict[uuid.UUID, GroupRef]:
+    return {gid: GroupRef(gid, name, slug) for gid, (name, slug) in found.groups.items()}
+
+
 async def explain_for_actor(
     session: AsyncSession,
     actor: Actor,
@@ -422,11 +502,13 @@ async def explain_for_actor(
     principal: Principal,
     at: dt.datetime,
     now: dt.datetime,
+    access: ProjectGrant | None = None,
 ) -> Explanation:
-    # The principal's name was read by the authorization, in the project's org (the
-    # actor's): the explanation does not read it again.
-    project, name = await _authorize_named(session, actor, project_id, principal, now)
-    return await explain(session, project, principal, at, name=name)
+    """:func:`authorize` then :func:`explain`, reading the principal once: its name and
+    its rule sources (every window) come in one statement, in the actor's org."""
+    found = await _authorized_principal(session, actor, project_id, principal, now, access)
+    pairs = _in_order(found.sources, _group_refs(found), at)
+    return _explanation(project_id, None, principal, found.name, at, pairs)
 
 
 async def check_for_actor(
@@ -440,11 +522,15 @@ async def check_for_actor(
     fields: Mapping[str, Any] | None,
     at: dt.datetime,
     now: dt.datetime,
+    access: ProjectGrant | None = None,
 ) -> CheckResult:
-    project = await authorize(session, actor, project_id, principal, now)
-    return await check(
-        session, project, principal, action=action, subject=subject, fields=fields, at=at
-    )
+    """:func:`authorize` then :func:`check`; the principal's sources are read with every
+    window and those open at ``at`` kept (:func:`is_open_at`, the twin of the SQL filter
+    :func:`check` applies)."""
+    found = await _authorized_principal(session, actor, project_id, principal, now, access)
+    open_sources = [s for s in found.sources if is_open_at(s.starts_at, s.ends_at, at)]
+    pairs = _in_order(open_sources, _group_refs(found), at)
+    return _check_result(pairs, action, subject, fields, at)
 
 
 async def explain_by_reference(

@@ -10,11 +10,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, bindparam, literal, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from rolegate.db_direct import DirectStatement
+from rolegate.rbac import repository
 from rolegate.rbac.models import (
     Group,
     GroupMember,
@@ -77,6 +80,110 @@ async def group_rule_sources(
         )
         for row, slug, permissions in (await session.execute(stmt)).all()
     ]
+
+
+# --- a principal and its project rule sources, in one statement (the API) -------------
+
+
+@dataclass(frozen=True, slots=True)
+class PrincipalSources:
+    """A principal of the org, with every project rule source it has (every window)."""
+
+    name: str  # an identity's or group's name, a user's email
+    sources: list[RuleSource]
+    groups: dict[uuid.UUID, tuple[str, str]]  # (name, slug) of the groups in ``sources``
+
+
+def _group_role_sources(group_id: Any, project_id: Any) -> Select[Any]:
+    """A group's project role rows as :class:`RuleSource` columns (``source='role'``, no
+    group: they are the principal's own), the rows :func:`group_rule_sources` reads."""
+    ra, pm = RoleAssignment, ProjectMembership
+    return (
+        select(
+            literal("role").label("source"),
+            ra.id.label("source_id"),
+            ra.role_key.label("role_key"),
+            Role.slug.label("role_slug"),
+            repository.NULL_UUID.label("group_id"),
+            Role.permissions.label("permissions"),
+            ra.starts_at.label("starts_at"),
+            ra.ends_at.label("ends_at"),
+        )
+        .select_from(pm)
+        .join(ra, ra.project_membership_id == pm.id)
+        .outerjoin(Role, Role.id == ra.role_id)
+        .where(pm.project_id == project_id, pm.group_id == group_id)
+    )
+
+
+def _principal_sources_query(kind: str) -> Select[Any]:
+    """The principal's row in the org, outer-joined to its rule sources and their groups:
+    one row per source (one row with NULL sources when it has none, none when the
+    principal is not in the org)."""
+    principal_id: Any = bindparam("principal_id")
+    project_id: Any = bindparam("project_id")
+    table: Any
+    if kind == "identity":
+        table = aliased(Identity, name="principal")
+        name = table.name
+    elif kind == "user":
+        table = aliased(User, name="principal")
+        name = table.email
+    else:
+        table = aliased(Group, name="principal")
+        name = table.name
+    if kind == "group":
+        sources: Any = _group_role_sources(principal_id, project_id)
+    else:
+        sources = repository.project_rule_sources_query(
+            kind=kind, principal_id=principal_id, project_id=project_id, now=None
+        )
+    src = sources.subquery("src")
+    source_group = aliased(Group, name="source_group")
+    return (
+        select(
+            name.label("principal_name"),
+            *src.c,
+            source_group.name.label("group_name"),
+            source_group.slug.label("group_slug"),
+        )
+        .select_from(table)
+        .outerjoin(src, true())
+        .outerjoin(source_group, source_group.id == src.c.group_id)
+        .where(table.id == principal_id, table.org_id == bindparam("org_id"))
+    )
+
+
+# Run on every explanation and permission check: built once, sent on asyncpg directly.
+_PRINCIPAL_SOURCES = {
+    kind: DirectStatement(_principal_sources_query(kind)) for kind in ("identity", "user", "group")
+}
+
+
+async def principal_sources(
+    session: AsyncSession,
+    *,
+    kind: str,
+    principal_id: uuid.UUID,
+    org_id: uuid.UUID,
+    project_id: uuid.UUID,
+) -> PrincipalSources | None:
+    """The principal's name and rule sources in the project; None when it is not in
+    ``org_id``. Every window is returned: the caller decides what is open when."""
+    rows = await _PRINCIPAL_SOURCES[kind].fetch(
+        session, {"principal_id": principal_id, "org_id": org_id, "project_id": project_id}
+    )
+    if not rows:
+        return None
+    sources = []
+    groups: dict[uuid.UUID, tuple[str, str]] = {}
+    for row in rows:
+        if row["source_id"] is None:
+            continue
+        sources.append(repository.rule_source_from_row(row))
+        if row["group_id"] is not None and row["group_name"] is not None:
+            groups[row["group_id"]] = (row["group_name"], row["group_slug"])
+    return PrincipalSources(name=rows[0]["principal_name"], sources=sources, groups=groups)
 
 
 # --- lookups by a human reference (the CLI) -------------------------------------------

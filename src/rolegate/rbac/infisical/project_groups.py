@@ -426,10 +426,10 @@ async def get_group_membership(
     access: ProjectAccess | None = None,
 ) -> GroupMembershipView:
     ctx = await _authorize(session, actor, project_id, "read", now, access)
-    views = await repo.group_memberships(session, ctx.project_id, actor.org_id, group_id=group_id)
-    if not views:
+    view = await repo.group_membership(session, ctx.project_id, actor.org_id, group_id)
+    if view is None:
         raise _group_not_found(group_id)
-    return views[0]
+    return view
 
 
 async def list_group_memberships(

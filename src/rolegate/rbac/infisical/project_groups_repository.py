@@ -359,6 +359,67 @@ async def delete_membership(session: AsyncSession, membership_id: uuid.UUID) -> 
     await session.execute(delete(ProjectMembership).where(ProjectMembership.id == membership_id))
 
 
+_ra_table = cast(Table, RoleAssignment.__table__)
+_one_role = _ra_table.alias("held")
+_one_role_roles = _roles.alias("held_role")
+_ASSIGNMENT_COLUMNS = tuple(field.name for field in fields(AssignmentRow))
+# One group's membership with its Infisical role rows and their custom roles, in one
+# statement (a GET of endpoint A's resource): one row per role row, or one row with
+# NULL role columns when the membership has none.
+_GROUP_MEMBERSHIP = DirectStatement(
+    select(
+        _pm.c.id,
+        _pm.c.created_at,
+        _pm.c.updated_at,
+        _groups.c.id.label("group_id"),
+        _groups.c.name.label("group_name"),
+        _groups.c.slug.label("group_slug"),
+        *(_one_role.c[name].label(f"ra_{name}") for name in _ASSIGNMENT_COLUMNS),
+        _one_role_roles.c.id.label("role_id"),
+        _one_role_roles.c.slug.label("role_slug"),
+        _one_role_roles.c.permissions.label("role_permissions"),
+    )
+    .select_from(_pm)
+    .join(_groups, _groups.c.id == _pm.c.group_id)
+    .outerjoin(
+        _one_role,
+        and_(_one_role.c.project_membership_id == _pm.c.id, _one_role.c.surface == "infisical"),
+    )
+    .outerjoin(_one_role_roles, _one_role_roles.c.id == _one_role.c.role_id)
+    .where(
+        _pm.c.project_id == bindparam("project_id"),
+        _pm.c.group_id == bindparam("group_id"),
+        _groups.c.org_id == bindparam("org_id"),
+    )
+    .order_by(_one_role.c.position, _one_role.c.created_at)
+)
+
+
+async def group_membership(
+    session: AsyncSession, project_id: uuid.UUID, org_id: uuid.UUID, group_id: uuid.UUID
+) -> GroupMembershipView | None:
+    """:func:`group_memberships` for one group, as plain rows, in one statement."""
+    rows = await _GROUP_MEMBERSHIP.fetch(
+        session, {"project_id": project_id, "org_id": org_id, "group_id": group_id}
+    )
+    if not rows:
+        return None
+    first = rows[0]
+    roles: list[tuple[AssignmentRow, RoleRow | None]] = []
+    for row in rows:
+        if row["ra_id"] is None:
+            continue
+        role = None
+        if row["role_id"] is not None:
+            role = RoleRow(row["role_id"], row["role_slug"], row["role_permissions"])
+        roles.append((AssignmentRow(*(row[f"ra_{name}"] for name in _ASSIGNMENT_COLUMNS)), role))
+    return GroupMembershipView(
+        membership=MembershipRow(first["id"], first["created_at"], first["updated_at"]),
+        group=GroupRow(first["group_id"], first["group_name"], first["group_slug"]),
+        roles=roles,
+    )
+
+
 async def group_memberships(
     session: AsyncSession,
     project_id: uuid.UUID,

@@ -143,19 +143,36 @@ def _rule_matches(rule: Rule, fields: Mapping[str, Any]) -> bool:
     return True
 
 
-class Ability:
-    """Answers "may I?" for one rule set (see the module docstring for the semantics)."""
+_Index: TypeAlias = dict[str, list[Rule]]  # action -> rules naming it (implied included)
 
-    __slots__ = ("_allow", "_deny", "rules")
+
+class Ability:
+    """Answers "may I?" for one rule set (see the module docstring for the semantics).
+
+    A question only reads the rules of its subject, so each subject's index is built
+    when it is first asked about: most abilities answer one question about one subject,
+    and indexing every rule of a large role for it was most of the work.
+    """
+
+    __slots__ = ("_by_subject", "rules")
 
     def __init__(self, rules: Iterable[Rule]) -> None:
         self.rules: tuple[Rule, ...] = tuple(rules)
-        self._allow: dict[tuple[str, str], list[Rule]] = {}
-        self._deny: dict[tuple[str, str], list[Rule]] = {}
-        for rule in self.rules:
-            index = self._deny if rule.inverted else self._allow
-            for action in with_implied(rule.subject, rule.actions):
-                index.setdefault((rule.subject, action), []).append(rule)
+        self._by_subject: dict[str, tuple[_Index, _Index]] = {}
+
+    def _index(self, subject: str) -> tuple[_Index, _Index]:
+        found = self._by_subject.get(subject)
+        if found is None:
+            allow: _Index = {}
+            deny: _Index = {}
+            for rule in self.rules:
+                if rule.subject != subject:
+                    continue
+                index = deny if rule.inverted else allow
+                for action in with_implied(subject, rule.actions):
+                    index.setdefault(action, []).append(rule)
+            found = self._by_subject[subject] = (allow, deny)
+        return found
 
     def can(self, action: str, subject: str, fields: Mapping[str, Any] | None = None) -> bool:
         parts = IMPLIED_ACTIONS.get((subject, action))
@@ -163,8 +180,9 @@ class Ability:
             # A composite is held where each of its parts is (a deny of one part takes
             # the composite away); rules naming the composite count for every part.
             return all(self.can(part, subject, fields) for part in parts)
-        allows = self._allow.get((subject, action), [])
-        denies = self._deny.get((subject, action), [])
+        allow, deny = self._index(subject)
+        allows = allow.get(action, [])
+        denies = deny.get(action, [])
         if fields is None:
             return bool(allows) and all(rule.conditions is not None for rule in denies)
         return any(_rule_matches(r, fields) for r in allows) and not any(
