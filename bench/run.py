@@ -488,7 +488,8 @@ def main() -> int:
     seconds = args.seconds or (3.0 if args.smoke else 15.0)
     rounds = args.rounds or 1
     target_rounds = args.target_rounds or (1 if args.smoke else 3)
-    cold_start_count = args.cold_starts or (1 if args.smoke else 5)
+    # 0 means none: `or` would have read it as "not given".
+    cold_start_count = args.cold_starts if args.cold_starts is not None else (1 if args.smoke else 5)
     concurrencies = [
         int(c) for c in (args.concurrency or ("16" if args.smoke else "1,16,64")).split(",")
     ]
