@@ -489,7 +489,9 @@ def main() -> int:
     rounds = args.rounds or 1
     target_rounds = args.target_rounds or (1 if args.smoke else 3)
     # 0 means none: `or` would have read it as "not given".
-    cold_start_count = args.cold_starts if args.cold_starts is not None else (1 if args.smoke else 5)
+    cold_start_count = (
+        args.cold_starts if args.cold_starts is not None else (1 if args.smoke else 5)
+    )
     concurrencies = [
         int(c) for c in (args.concurrency or ("16" if args.smoke else "1,16,64")).split(",")
     ]
