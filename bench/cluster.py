@@ -240,3 +240,14 @@ def workdir(prefix: str) -> Path:
     root = Path(tempfile.mkdtemp(prefix=prefix))
     root.chmod(0o755)
     return root
+
+
+def wait_caught_up(primary: Node, standby: Node, timeout: float = 60) -> None:
+    """Wait until ``standby`` has replayed everything ``primary`` has written so far."""
+    lsn = primary.psql("SELECT pg_current_wal_lsn()")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if standby.psql(f"SELECT pg_last_wal_replay_lsn() >= '{lsn}'::pg_lsn") == "t":
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"the standby did not replay up to {lsn} within {timeout} s")

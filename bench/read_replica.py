@@ -49,16 +49,6 @@ def pg_cpu(node: cluster.Node) -> float:
     return sum(procs.cpu_seconds(p) for p in [pid, *procs.children(pid)])
 
 
-def caught_up(primary: cluster.Node, standby: cluster.Node, timeout: float = 60) -> None:
-    lsn = primary.psql("SELECT pg_current_wal_lsn()")
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if standby.psql(f"SELECT pg_last_wal_replay_lsn() >= '{lsn}'::pg_lsn") == "t":
-            return
-        time.sleep(0.1)
-    raise RuntimeError("the standby did not catch up")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=8.0, help="seconds per slice")
@@ -111,7 +101,7 @@ def main() -> int:
             scripts[endpoint.key] = loadgen.write_script(
                 root / f"wrk-{endpoint.key}.lua", requests, headers
             )
-        caught_up(primary, standby)  # tokens minted on the primary are on the standby
+        cluster.wait_caught_up(primary, standby)  # tokens minted on the primary are on the standby
         for mode in MODES:  # warm-up: pools (both), caches, code paths
             for script in scripts.values():
                 loadgen.run_wrk(wrk, servers[mode].base, script, 16, 1, logs / "warmup.log")

@@ -59,17 +59,6 @@ class Cluster:
     token: str
 
 
-def _caught_up(primary: cluster.Node, standby: cluster.Node, timeout: float = 15) -> None:
-    """Wait until the standby has replayed everything the primary has written so far."""
-    lsn = primary.psql("SELECT pg_current_wal_lsn()")
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if standby.psql(f"SELECT pg_last_wal_replay_lsn() >= '{lsn}'::pg_lsn") == "t":
-            return
-        time.sleep(0.05)
-    raise AssertionError("the standby did not catch up")
-
-
 def _renamed(world: dict[str, Any], suffix: str) -> dict[str, Any]:
     copy = deepcopy(world)
     for org in copy["organizations"]:
@@ -130,7 +119,7 @@ async def world(nodes: tuple[cluster.Node, cluster.Node]) -> AsyncIterator[Clust
 @pytest.fixture
 def paused(world: Cluster) -> Iterator[None]:
     """Replay on the standby paused (after it caught up), resumed after the test."""
-    _caught_up(world.primary, world.standby)
+    cluster.wait_caught_up(world.primary, world.standby, 15)
     world.standby.psql("SELECT pg_wal_replay_pause()")
     try:
         yield
@@ -188,7 +177,7 @@ async def test_reads_are_served_by_the_standby_and_writes_by_the_primary(
 ) -> None:
     assert (await _patch(world, MEMBER)).status_code == 200
     await asyncio.to_thread(world.standby.psql, "SELECT pg_wal_replay_resume()")
-    await asyncio.to_thread(_caught_up, world.primary, world.standby)
+    await asyncio.to_thread(cluster.wait_caught_up, world.primary, world.standby, 15)
     await asyncio.to_thread(world.standby.psql, "SELECT pg_wal_replay_pause()")
     before, etag = await _roles(world)
     assert before == ["member"]
@@ -230,7 +219,7 @@ async def test_a_token_issued_while_the_standby_lags_is_accepted(
 async def test_every_read_route_runs_on_a_hot_standby(world: Cluster) -> None:
     """A hot standby refuses any write (and a READ ONLY transaction would too): none of
     these reads may need one (a write in one is a 500), and none fell back to the primary."""
-    await asyncio.to_thread(_caught_up, world.primary, world.standby)
+    await asyncio.to_thread(cluster.wait_caught_up, world.primary, world.standby, 15)
     org = csp_world.ORG
     csp = await world.client.post("/_rolegate/tokens/csp", json={"email": "owner@acme.test"})
     ctrl = await world.client.post(
@@ -282,7 +271,7 @@ async def test_every_read_route_runs_on_a_hot_standby(world: Cluster) -> None:
 
 
 async def test_reads_go_to_the_primary_while_the_standby_is_down(world: Cluster) -> None:
-    await asyncio.to_thread(_caught_up, world.primary, world.standby)
+    await asyncio.to_thread(cluster.wait_caught_up, world.primary, world.standby, 15)
     current, _ = await _roles(world)
     failed = await _fallbacks(world, "failed")
     await asyncio.to_thread(world.standby.stop)
@@ -298,7 +287,7 @@ async def test_reads_go_to_the_primary_while_the_standby_is_down(world: Cluster)
         await asyncio.to_thread(world.standby.start)
     # Once the retry interval (1 s here) has passed, reads go back to the standby: with
     # replay paused, a PATCH is not visible to them.
-    await asyncio.to_thread(_caught_up, world.primary, world.standby)
+    await asyncio.to_thread(cluster.wait_caught_up, world.primary, world.standby, 15)
     await asyncio.sleep(1.2)
     ready = await world.client.get("/readyz")
     assert ready.json()["replica"] == "ok"
