@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, cast
 
@@ -104,16 +104,36 @@ _pm = cast(Table, ProjectMembership.__table__)
 _groups = cast(Table, Group.__table__)
 _roles = cast(Table, Role.__table__)
 
+# The membership and its group, as both one-statement reads below select them; the rows
+# are read back by :func:`_membership_and_group`.
+_MEMBERSHIP_AND_GROUP = (
+    _pm.c.id,
+    _pm.c.created_at,
+    _pm.c.updated_at,
+    _groups.c.id.label("group_id"),
+    _groups.c.name.label("group_name"),
+    _groups.c.slug.label("group_slug"),
+)
+# One group's membership in one project, the group in the caller's org.
+_ONE_MEMBERSHIP_IN_ORG = (
+    _pm.c.project_id == bindparam("project_id"),
+    _pm.c.group_id == bindparam("group_id"),
+    _groups.c.org_id == bindparam("org_id"),
+)
+
+
+def _membership_and_group(row: Mapping[str, Any]) -> tuple[MembershipRow, GroupRow]:
+    return (
+        MembershipRow(row["id"], row["created_at"], row["updated_at"]),
+        GroupRow(row["group_id"], row["group_name"], row["group_slug"]),
+    )
+
+
 # Built once with named parameters; ``= ANY(:role_slugs)`` takes any number of slugs in
 # one statement text, and none (an empty array) matches no role.
 _LOCK_MEMBERSHIP_AND_ROLES = DirectStatement(
     select(
-        _pm.c.id,
-        _pm.c.created_at,
-        _pm.c.updated_at,
-        _groups.c.id.label("group_id"),
-        _groups.c.name.label("group_name"),
-        _groups.c.slug.label("group_slug"),
+        *_MEMBERSHIP_AND_GROUP,
         _roles.c.id.label("role_id"),
         _roles.c.slug.label("role_slug"),
         _roles.c.permissions.label("role_permissions"),
@@ -128,11 +148,7 @@ _LOCK_MEMBERSHIP_AND_ROLES = DirectStatement(
             _roles.c.slug == any_(bindparam("role_slugs", type_=ARRAY(String))),
         ),
     )
-    .where(
-        _pm.c.project_id == bindparam("project_id"),
-        _pm.c.group_id == bindparam("group_id"),
-        _groups.c.org_id == bindparam("org_id"),
-    )
+    .where(*_ONE_MEMBERSHIP_IN_ORG)
     .with_for_update(of=_pm)
 )
 
@@ -158,10 +174,10 @@ async def lock_membership_and_roles(
     rows = await _LOCK_MEMBERSHIP_AND_ROLES.fetch(session, params)
     if not rows:
         return None
-    first = rows[0]
+    membership, group = _membership_and_group(rows[0])
     return LockedMembership(
-        membership=MembershipRow(first["id"], first["created_at"], first["updated_at"]),
-        group=GroupRow(first["group_id"], first["group_name"], first["group_slug"]),
+        membership=membership,
+        group=group,
         custom_roles={
             row["role_slug"]: RoleRow(row["role_id"], row["role_slug"], row["role_permissions"])
             for row in rows
@@ -368,12 +384,7 @@ _ASSIGNMENT_COLUMNS = tuple(field.name for field in fields(AssignmentRow))
 # NULL role columns when the membership has none.
 _GROUP_MEMBERSHIP = DirectStatement(
     select(
-        _pm.c.id,
-        _pm.c.created_at,
-        _pm.c.updated_at,
-        _groups.c.id.label("group_id"),
-        _groups.c.name.label("group_name"),
-        _groups.c.slug.label("group_slug"),
+        *_MEMBERSHIP_AND_GROUP,
         *(_one_role.c[name].label(f"ra_{name}") for name in _ASSIGNMENT_COLUMNS),
         _one_role_roles.c.id.label("role_id"),
         _one_role_roles.c.slug.label("role_slug"),
@@ -386,11 +397,7 @@ _GROUP_MEMBERSHIP = DirectStatement(
         and_(_one_role.c.project_membership_id == _pm.c.id, _one_role.c.surface == "infisical"),
     )
     .outerjoin(_one_role_roles, _one_role_roles.c.id == _one_role.c.role_id)
-    .where(
-        _pm.c.project_id == bindparam("project_id"),
-        _pm.c.group_id == bindparam("group_id"),
-        _groups.c.org_id == bindparam("org_id"),
-    )
+    .where(*_ONE_MEMBERSHIP_IN_ORG)
     .order_by(_one_role.c.position, _one_role.c.created_at)
 )
 
@@ -404,7 +411,7 @@ async def group_membership(
     )
     if not rows:
         return None
-    first = rows[0]
+    membership, group = _membership_and_group(rows[0])
     roles: list[tuple[AssignmentRow, RoleRow | None]] = []
     for row in rows:
         if row["ra_id"] is None:
@@ -413,11 +420,7 @@ async def group_membership(
         if row["role_id"] is not None:
             role = RoleRow(row["role_id"], row["role_slug"], row["role_permissions"])
         roles.append((AssignmentRow(*(row[f"ra_{name}"] for name in _ASSIGNMENT_COLUMNS)), role))
-    return GroupMembershipView(
-        membership=MembershipRow(first["id"], first["created_at"], first["updated_at"]),
-        group=GroupRow(first["group_id"], first["group_name"], first["group_slug"]),
-        roles=roles,
-    )
+    return GroupMembershipView(membership=membership, group=group, roles=roles)
 
 
 async def group_memberships(
