@@ -148,7 +148,15 @@ async def test_an_offset_past_the_end_is_an_empty_page(client: httpx.AsyncClient
 
 @pytest.mark.parametrize(
     "query",
-    ["?limit=0", "?limit=101", "?limit=-1", "?limit=ten", "?offset=-1", "?offset=x"],
+    [
+        "?limit=0",
+        "?limit=101",
+        "?limit=-1",
+        "?limit=ten",
+        "?offset=-1",
+        "?offset=x",
+        "?offset=2147483648",
+    ],
 )
 async def test_bad_paging_parameters_are_a_jsonapi_400(
     client: httpx.AsyncClient, query: str

@@ -49,6 +49,8 @@ GROUPS = "/v3/orgs/{org_id}/iam/groups"
 GROUP = GROUPS + "/{group_id}"
 DEFAULT_GROUPS_PAGE = 100
 MAX_GROUPS_PAGE = 100
+#: A list's ``offset``: bounded so it fits the SQL OFFSET's integer (a larger one is a 400).
+PageOffset = Annotated[int, Query(ge=0, le=2**31 - 1)]
 
 
 @router.patch(
@@ -111,7 +113,7 @@ async def list_groups(
     # ctrl-hub pages its lists with limit/offset (docs/ctrlhub.md, "Paging"); a request
     # without them gets the first DEFAULT_GROUPS_PAGE groups, as from ctrl-hub.
     limit: Annotated[int, Query(ge=1, le=MAX_GROUPS_PAGE)] = DEFAULT_GROUPS_PAGE,
-    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+    offset: PageOffset = 0,
 ) -> s.GroupListDocument:
     page = await role_groups.list_groups(
         session,
@@ -211,7 +213,7 @@ async def list_org_members(
     # The SDK's RequestOptions: limit and offset (its sort/filter/include are not served);
     # ctrl-hub's default page, as for the groups (docs/ctrlhub.md, "Paging").
     limit: Annotated[int, Query(ge=1, le=MAX_MEMBERS_PAGE)] = DEFAULT_GROUPS_PAGE,
-    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+    offset: PageOffset = 0,
 ) -> s.OrgMembersDocument:
     page = await role_groups.list_org_members(
         session,
