@@ -132,9 +132,11 @@ class RuleSource:
 NULL_UUID: Any = cast(null(), PG_UUID(as_uuid=True))
 
 
-def _assignment_sources(
+def assignment_sources(
     membership_filter: Any, source: str, group_col: Any, now: Any
 ) -> Select[Any]:
+    """Role rows of the memberships ``membership_filter`` picks, as :class:`RuleSource`
+    columns (``group_col`` for ``group_id``); only those open at ``now`` unless None."""
     ra, pm = RoleAssignment, ProjectMembership
     stmt = (
         select(
@@ -167,7 +169,7 @@ def project_rule_sources_query(
     """
     pm, ap = ProjectMembership, AdditionalPrivilege
     principal_col = pm.identity_id if kind == "identity" else pm.user_id
-    direct = _assignment_sources(
+    direct = assignment_sources(
         and_(pm.project_id == project_id, principal_col == principal_id),
         "role",
         NULL_UUID,
@@ -195,7 +197,7 @@ def project_rule_sources_query(
         # Groups hold users only (Infisical groups have no machine identities).
         member_groups = select(GroupMember.group_id).where(GroupMember.user_id == principal_id)
         parts.append(
-            _assignment_sources(
+            assignment_sources(
                 and_(pm.project_id == project_id, pm.group_id.in_(member_groups)),
                 "group-role",
                 pm.group_id,

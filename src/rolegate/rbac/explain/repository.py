@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, bindparam, literal, or_, select, true
+from sqlalchemy import Select, and_, bindparam, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -97,22 +97,12 @@ class PrincipalSources:
 def _group_role_sources(group_id: Any, project_id: Any) -> Select[Any]:
     """A group's project role rows as :class:`RuleSource` columns (``source='role'``, no
     group: they are the principal's own), the rows :func:`group_rule_sources` reads."""
-    ra, pm = RoleAssignment, ProjectMembership
-    return (
-        select(
-            literal("role").label("source"),
-            ra.id.label("source_id"),
-            ra.role_key.label("role_key"),
-            Role.slug.label("role_slug"),
-            repository.NULL_UUID.label("group_id"),
-            Role.permissions.label("permissions"),
-            ra.starts_at.label("starts_at"),
-            ra.ends_at.label("ends_at"),
-        )
-        .select_from(pm)
-        .join(ra, ra.project_membership_id == pm.id)
-        .outerjoin(Role, Role.id == ra.role_id)
-        .where(pm.project_id == project_id, pm.group_id == group_id)
+    pm = ProjectMembership
+    return repository.assignment_sources(
+        and_(pm.project_id == project_id, pm.group_id == group_id),
+        "role",
+        repository.NULL_UUID,
+        None,
     )
 
 
