@@ -239,3 +239,35 @@ async def test_a_patch_documents_the_etag_it_answers_with(
     operation = (await document(client))["paths"][path][method]
     assert parameters(operation) >= SAFE_WRITE_PARAMETERS
     assert "ETag" in operation["responses"]["200"].get("headers", {})
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "media_type", "envelope"),
+    [
+        ("patch", ENDPOINT_A[1], "application/json", "InfisicalError"),
+        (
+            "patch",
+            "/csp/gateway/am/api/orgs/{orgId}/groups/{groupId}/roles",
+            "application/json",
+            "CspErrorResponse",
+        ),
+        (
+            "patch",
+            "/v3/orgs/{org_id}/iam/groups/{group_id}",
+            "application/vnd.api+json",
+            "ErrorDocument",
+        ),
+    ],
+)
+async def test_every_error_status_documents_its_surfaces_envelope(
+    client: httpx.AsyncClient, method: str, path: str, media_type: str, envelope: str
+) -> None:
+    # The error models' fields are built only when the document is (api/response_docs.py).
+    doc = await document(client)
+    responses = doc["paths"][path][method]["responses"]
+    errors = {status: r for status, r in responses.items() if status[0] in "45"}
+    assert {"401", "422", "500"} <= set(errors)
+    for status, response in errors.items():
+        schema = response["content"][media_type]["schema"]
+        assert schema == {"$ref": f"#/components/schemas/{envelope}"}, status
+    assert envelope in doc["components"]["schemas"]

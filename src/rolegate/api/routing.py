@@ -18,7 +18,6 @@ from typing import Any, ClassVar
 
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -26,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from rolegate import db_direct
 from rolegate.api import jsonlimits, ratelimit, replica
 from rolegate.api.metrics import READ_FALLBACKS, TRANSACTION_RETRIES
+from rolegate.api.response_docs import DeferredResponseModels
 from rolegate.api.surface_errors import SurfaceErrors
 from rolegate.config import Settings
 from rolegate.context import pinned_now_var, request_id_var
@@ -129,7 +129,7 @@ class SerializationExhaustedError(Exception):
     """Every attempt lost a serialization race; the client should simply retry."""
 
 
-class SurfaceRoute(APIRoute):
+class SurfaceRoute(DeferredResponseModels):
     """Subclass per surface and set ``errors``; optionally override ``precheck``."""
 
     errors: ClassVar[SurfaceErrors]
