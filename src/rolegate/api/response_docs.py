@@ -21,6 +21,8 @@ from fastapi.utils import create_model_field
 class DeferredResponseModels(APIRoute):
     """An ``APIRoute`` that builds its ``responses=`` models' fields on first use."""
 
+    _response_fields: dict[int | str, Any]
+
     def __init__(
         self,
         path: str,
@@ -37,7 +39,7 @@ class DeferredResponseModels(APIRoute):
                 self._deferred_models[status_code] = response["model"]
         super().__init__(path, endpoint, responses=described, **kwargs)
 
-    @property  # type: ignore[override]
+    @property
     def response_fields(self) -> dict[int | str, Any]:
         if self._deferred_models:
             # FastAPI's own naming, so the document's component names do not change.
