@@ -126,8 +126,15 @@ def prepare_while_importing(prepare: Callable[[], None]) -> None:
     """
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare") as pool:
         prepared = pool.submit(prepare)
-        import rolegate.main  # noqa: F401 - loaded once here, inherited by every worker
-
+        # Paused like the CLI's own import (rolegate/__main__.py): nothing imported here
+        # is garbage, and serve_forever freezes all of it before the fork.
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            import rolegate.main  # noqa: F401 - loaded once here, inherited by every worker
+        finally:
+            if was_enabled:
+                gc.enable()
         prepared.result()
 
 
