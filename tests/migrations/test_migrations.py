@@ -38,6 +38,25 @@ async def test_stairway_every_revision_goes_up_and_down(scratch_engine: AsyncEng
     assert await migrations.current_revision(scratch_engine) == migrations.head_revision()
 
 
+def test_the_codes_head_is_the_scripts_head() -> None:
+    # /readyz and serve's start read migrations.HEAD instead of the scripts: a migration
+    # added without moving it would leave serve skipping it on a database one behind.
+    assert migrations.HEAD == migrations.head_revision()
+
+
+async def test_serve_migrates_a_database_one_behind_and_skips_one_at_head(
+    scratch_engine: AsyncEngine,
+) -> None:
+    script = ScriptDirectory.from_config(migrations.alembic_config())
+    previous = script.get_revision(migrations.HEAD).down_revision
+    assert isinstance(previous, str)
+    await migrations.upgrade(scratch_engine, previous)
+    await migrations.upgrade(scratch_engine)
+    assert await migrations.current_revision(scratch_engine) == migrations.HEAD
+    await migrations.upgrade(scratch_engine)  # at head: one query, no Alembic
+    assert await migrations.current_revision(scratch_engine) == migrations.HEAD
+
+
 async def test_models_and_migrations_do_not_drift(scratch_engine: AsyncEngine) -> None:
     await migrations.upgrade(scratch_engine)
 
