@@ -15,6 +15,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	@# An editable install leaves src/ uncompiled (a wheel's install compiles it), and with
+	@# PYTHONDONTWRITEBYTECODE set every start compiles it again: ~0.2 s of serve's start.
+	$(BIN)/python -m compileall -q src migrations
 	touch $(STAMP)
 
 install: $(STAMP) ## Create .venv and install rolegate with its dev tools
