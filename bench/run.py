@@ -478,6 +478,11 @@ def main() -> int:
     args = parser.parse_args()
     if args.source:
         src = str(Path(args.source).resolve() / "src")
+        entry = Path(src) / "rolegate" / "__main__.py"
+        if not entry.exists():
+            # This venv's `rolegate` script runs rolegate.__main__:main, which revisions
+            # before 19c4329 lack: give their export the entry point they had.
+            entry.write_text("from rolegate.cli import app\n\n\ndef main() -> None:\n    app()\n")
         os.environ["PYTHONPATH"] = os.pathsep.join(
             p for p in (src, os.environ.get("PYTHONPATH")) if p
         )
