@@ -211,3 +211,24 @@ def test_ne_and_in_denies_are_tested_on_the_same_values() -> None:
             decide([(r, None) for r in actor], "read", "identity", {"identityId": value})[0]
             is accepted
         )
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(rule(), max_size=6),
+    st.lists(rule(), min_size=1, max_size=5),
+    st.data(),
+)
+def test_a_grant_of_several_rules_misses_what_each_rule_alone_misses(
+    actor: list[Rule], requested: list[Rule], data: st.DataObject
+) -> None:
+    # The boundary answers an unconditioned rule from a set of plainly held pairs and
+    # builds its index of allows only when a conditioned rule comes; a rule object given
+    # twice is checked once. None of that may change the answer of the rule alone.
+    repeated = requested + data.draw(st.lists(st.sampled_from(requested), max_size=3))
+    expected: list[dict[str, Any]] = []
+    for one in repeated:
+        for entry in missing_permissions(actor, [one]):
+            if entry not in expected:
+                expected.append(entry)
+    assert missing_permissions(actor, repeated) == expected

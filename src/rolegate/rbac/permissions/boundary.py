@@ -200,27 +200,45 @@ def missing_permissions(
     what the actor holds; they need no covering.
     """
     actor = list(actor_rules)
-    allows = _by_subject_action(rule for rule in actor if not rule.inverted)
     denies = _by_subject_action(rule for rule in actor if rule.inverted)
+    # What _covered answers for a requested rule without conditions, per (subject,
+    # action): an unconditioned allow and no deny. Most requested rules are a built-in
+    # role's, unconditioned, so most checks are one set lookup; the index of the allows
+    # is built only when a requested rule has conditions.
+    held_plainly = {
+        (rule.subject, action)
+        for rule in actor
+        if not rule.inverted and not rule.conditions
+        for action in with_implied(rule.subject, rule.actions)
+    }.difference(denies)
+    allows: dict[tuple[str, str], list[Rule]] | None = None
     missing: list[dict[str, Any]] = []
-    for rule in requested_rules:
+    # The same rule object twice (a built-in role requested and held) is checked once.
+    for rule in {id(rule): rule for rule in requested_rules}.values():
         if rule.inverted:
             continue
+        subject, conditions = rule.subject, rule.conditions
+        if conditions is not None and allows is None:
+            allows = _by_subject_action(rule for rule in actor if not rule.inverted)
         for action in rule.actions:
-            parts = IMPLIED_ACTIONS.get((rule.subject, action), (action,))
-            if all(
-                _covered(
-                    rule.subject,
-                    rule.conditions,
-                    allows.get((rule.subject, part), _NO_RULES),
-                    denies.get((rule.subject, part), _NO_RULES),
+            parts = IMPLIED_ACTIONS.get((subject, action), (action,))
+            if allows is None or conditions is None:
+                held = all((subject, part) in held_plainly for part in parts)
+            else:
+                held = all(
+                    _covered(
+                        subject,
+                        conditions,
+                        allows.get((subject, part), _NO_RULES),
+                        denies.get((subject, part), _NO_RULES),
+                    )
+                    for part in parts
                 )
-                for part in parts
-            ):
+            if held:
                 continue
-            entry: dict[str, Any] = {"subject": rule.subject, "action": action}
-            if rule.conditions:
-                entry["conditions"] = wire_conditions(rule.conditions, rule.plain)
+            entry: dict[str, Any] = {"subject": subject, "action": action}
+            if conditions:
+                entry["conditions"] = wire_conditions(conditions, rule.plain)
             if entry not in missing:
                 missing.append(entry)
     return missing

@@ -12,6 +12,7 @@ which level is given by :data:`PROJECT_SUBJECTS` and :data:`ORG_SUBJECTS`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -178,8 +179,13 @@ def ordered_actions(actions: Iterable[str]) -> tuple[str, ...]:
     return known + tuple(sorted(given - set(ACTIONS)))
 
 
-def with_implied(subject: str, actions: Iterable[str]) -> tuple[str, ...]:
-    """``actions`` plus every finer action one of them stands for on ``subject``."""
+@functools.lru_cache(maxsize=4096)
+def with_implied(subject: str, actions: tuple[str, ...]) -> tuple[str, ...]:
+    """``actions`` plus every finer action one of them stands for on ``subject``.
+
+    Cached: a grant check and an evaluation expand every rule of the actor, and the
+    built-in roles' rules (most of them) repeat on every request.
+    """
     expanded: list[str] = []
     for action in actions:
         for name in (action, *IMPLIED_ACTIONS.get((subject, action), ())):
