@@ -219,7 +219,7 @@ def missing_permissions(
             continue
         subject, conditions = rule.subject, rule.conditions
         if conditions is not None and allows is None:
-            allows = _by_subject_action(rule for rule in actor if not rule.inverted)
+            allows = _by_subject_action(allow for allow in actor if not allow.inverted)
         for action in rule.actions:
             parts = IMPLIED_ACTIONS.get((subject, action), (action,))
             if allows is None or conditions is None:
