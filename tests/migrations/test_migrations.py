@@ -41,7 +41,7 @@ async def test_stairway_every_revision_goes_up_and_down(scratch_engine: AsyncEng
 def test_the_codes_head_is_the_scripts_head() -> None:
     # /readyz and serve's start read migrations.HEAD instead of the scripts: a migration
     # added without moving it would leave serve skipping it on a database one behind.
-    assert migrations.HEAD == migrations.head_revision()
+    assert migrations.head_revision() == migrations.HEAD
 
 
 async def test_serve_migrates_a_database_one_behind_and_skips_one_at_head(
