@@ -104,7 +104,10 @@ class Server:
         seed: Path | None = None,
         env: dict[str, str] | None = None,
         migrate: bool = True,
+        command: list[str] | None = None,
     ) -> None:
+        """``command`` runs in place of the ``rolegate`` script (``serve`` and its
+        options follow it)."""
         self.log_path = Path(tempfile.mkstemp(prefix="rolegate-serve-", suffix=".log")[1])
         self._log = self.log_path.open("wb")
         # The caller's own metrics directory would mix two servers' values; ``env`` may
@@ -120,7 +123,14 @@ class Server:
         for attempt in range(3):
             self.port = free_port()
             self.base_url = f"http://127.0.0.1:{self.port}"
-            args = [str(ROLEGATE), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+            args = [
+                *(command or [str(ROLEGATE)]),
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ]
             args += ["--workers", str(workers)]
             if seed is not None:
                 args += ["--seed", str(seed)]

@@ -34,6 +34,22 @@ from rolegate.logs import configure_logging, route_server_loggers
 GRACEFUL_SHUTDOWN_SECONDS = 20
 KEEP_ALIVE_SECONDS = 5  # uvicorn's default; gunicorn's own is 2
 
+# A forked worker starts with the arbiter's handlers, which only queue a signal for the
+# arbiter's own loop: a SIGTERM or SIGQUIT that reached a worker before it installed its
+# own handlers was lost, and the worker served on until the arbiter killed it 25 s later
+# (a `docker stop` or Ctrl-C right as a worker boots or respawns). The arbiter blocks
+# these across the fork; the worker unblocks them once its handlers are in place, and a
+# signal that came meanwhile is delivered then.
+SHUTDOWN_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT, signal.SIGQUIT})
+
+
+def _hold_shutdown_signals(_arbiter: Any, _worker: Any) -> None:
+    signal.pthread_sigmask(signal.SIG_BLOCK, SHUTDOWN_SIGNALS)
+
+
+def _release_shutdown_signals() -> None:
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, SHUTDOWN_SIGNALS)
+
 
 class Worker(UvicornWorker):  # type: ignore[misc]
     """uvicorn on uvloop + httptools inside a gunicorn worker."""
@@ -51,6 +67,10 @@ class Worker(UvicornWorker):  # type: ignore[misc]
         super().__init__(*args, **kwargs)
         # UvicornWorker points uvicorn's loggers at gunicorn's handlers; ours are JSON.
         route_server_loggers()
+
+    def init_signals(self) -> None:
+        super().init_signals()
+        _release_shutdown_signals()  # held since the fork (_hold_shutdown_signals)
 
     def handle_exit(self, sig: int, frame: Any) -> None:
         # The arbiter asks for a quick shutdown with SIGQUIT (it got SIGINT or SIGQUIT
@@ -144,6 +164,7 @@ def serve_forever(*, host: str, port: int, workers: int, log_level: str) -> None
     # Right before the fork: a collection in a worker would otherwise write to every
     # inherited object's GC header and un-share its page (Python's gc.freeze docs).
     gc.freeze()
+    os.register_at_fork(after_in_parent=_release_shutdown_signals)
     _Application(
         {
             "bind": [bind],
@@ -153,6 +174,7 @@ def serve_forever(*, host: str, port: int, workers: int, log_level: str) -> None
             "loglevel": log_level,
             "keepalive": KEEP_ALIVE_SECONDS,
             "graceful_timeout": GRACEFUL_SHUTDOWN_SECONDS + 5,
+            "pre_fork": _hold_shutdown_signals,
             "child_exit": _worker_exited,
             # gunicorn's control socket would be one more file and endpoint to secure.
             "control_socket_disable": True,

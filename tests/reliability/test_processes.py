@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -145,6 +146,14 @@ async def test_metrics_with_two_workers_count_every_request_once(server: Server)
     assert all(gauge(s, "rolegate_db_pool_connections_in_use") is not None for s in scrapes)
 
 
+async def until(condition: Callable[[], bool], what: str) -> None:
+    for _ in range(300):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out waiting until {what}")
+
+
 async def test_a_killed_worker_is_replaced_and_its_gauges_leave_the_merged_metrics(
     committed: dict[str, Any], database_url: str, tmp_path: Path
 ) -> None:
@@ -159,13 +168,6 @@ async def test_a_killed_worker_is_replaced_and_its_gauges_leave_the_merged_metri
 
     def pool_gauge_file(pid: int) -> Path:
         return tmp_path / f"gauge_livesum_{pid}.db"
-
-    async def until(condition: Callable[[], bool], what: str) -> None:
-        for _ in range(300):
-            if condition():
-                return
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"timed out waiting until {what}")
 
     try:
         # /healthz answers as soon as the first worker serves; gunicorn forks the second
@@ -200,3 +202,25 @@ async def test_sigint_to_the_server_alone_stops_it_promptly(server: Server) -> N
     # the 25 s kill.
     server.process.send_signal(signal.SIGINT)
     assert await asyncio.to_thread(server.wait, 10) == 0
+
+
+@pytest.mark.parametrize("shutdown", [signal.SIGTERM, signal.SIGINT])
+async def test_a_signal_while_a_worker_is_still_forking_is_not_lost(
+    committed: dict[str, Any], database_url: str, tmp_path: Path, shutdown: signal.Signals
+) -> None:
+    # The second worker pauses between its fork and installing its own handlers; the
+    # signal lands then. Before the fix the worker never saw it and the arbiter waited
+    # its full 25 s before killing it.
+    marker = tmp_path / "second-worker-forked"
+    pause = 3.0
+    command = [sys.executable, str(Path(__file__).with_name("slow_worker_boot.py"))]
+    env = {"SLOW_WORKER_MARKER": str(marker), "SLOW_WORKER_SECONDS": str(pause)}
+    server = await asyncio.to_thread(
+        Server, database_url, workers=2, migrate=False, command=command, env=env
+    )
+    try:
+        await until(marker.exists, "the second worker's pause")
+        server.process.send_signal(shutdown)
+        assert await asyncio.to_thread(server.wait, pause + 7) == 0
+    finally:
+        await asyncio.to_thread(server.close)
