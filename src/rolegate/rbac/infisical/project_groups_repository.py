@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, cast
@@ -379,78 +378,75 @@ _ra_table = cast(Table, RoleAssignment.__table__)
 _one_role = _ra_table.alias("held")
 _one_role_roles = _roles.alias("held_role")
 _ASSIGNMENT_COLUMNS = tuple(field.name for field in fields(AssignmentRow))
-# One group's membership with its Infisical role rows and their custom roles, in one
-# statement (a GET of endpoint A's resource): one row per role row, or one row with
-# NULL role columns when the membership has none.
-_GROUP_MEMBERSHIP = DirectStatement(
-    select(
-        *_MEMBERSHIP_AND_GROUP,
-        *(_one_role.c[name].label(f"ra_{name}") for name in _ASSIGNMENT_COLUMNS),
-        _one_role_roles.c.id.label("role_id"),
-        _one_role_roles.c.slug.label("role_slug"),
-        _one_role_roles.c.permissions.label("role_permissions"),
+
+
+def _memberships_with_roles(*where: Any) -> DirectStatement:
+    """Group memberships with their Infisical role rows and those rows' custom roles, in
+    one statement: one row per role row, or one row with NULL role columns for a
+    membership without any; a membership's rows are consecutive, its roles in order."""
+    return DirectStatement(
+        select(
+            *_MEMBERSHIP_AND_GROUP,
+            *(_one_role.c[name].label(f"ra_{name}") for name in _ASSIGNMENT_COLUMNS),
+            _one_role_roles.c.id.label("role_id"),
+            _one_role_roles.c.slug.label("role_slug"),
+            _one_role_roles.c.permissions.label("role_permissions"),
+        )
+        .select_from(_pm)
+        .join(_groups, _groups.c.id == _pm.c.group_id)
+        .outerjoin(
+            _one_role,
+            and_(_one_role.c.project_membership_id == _pm.c.id, _one_role.c.surface == "infisical"),
+        )
+        .outerjoin(_one_role_roles, _one_role_roles.c.id == _one_role.c.role_id)
+        .where(*where)
+        .order_by(_groups.c.name, _pm.c.id, _one_role.c.position, _one_role.c.created_at)
     )
-    .select_from(_pm)
-    .join(_groups, _groups.c.id == _pm.c.group_id)
-    .outerjoin(
-        _one_role,
-        and_(_one_role.c.project_membership_id == _pm.c.id, _one_role.c.surface == "infisical"),
-    )
-    .outerjoin(_one_role_roles, _one_role_roles.c.id == _one_role.c.role_id)
-    .where(*_ONE_MEMBERSHIP_IN_ORG)
-    .order_by(_one_role.c.position, _one_role.c.created_at)
+
+
+# A GET of endpoint A's resource.
+_GROUP_MEMBERSHIP = _memberships_with_roles(*_ONE_MEMBERSHIP_IN_ORG)
+# The project's group list, every membership (Infisical does not page it): plain rows,
+# where ORM objects for each membership, group and role row were most of a 10,000-group
+# list's time (bench/README.md, "Growth").
+_PROJECT_GROUP_MEMBERSHIPS = _memberships_with_roles(
+    _pm.c.project_id == bindparam("project_id"), _groups.c.org_id == bindparam("org_id")
 )
 
 
-async def group_membership(
-    session: AsyncSession, project_id: uuid.UUID, org_id: uuid.UUID, group_id: uuid.UUID
-) -> GroupMembershipView | None:
-    """:func:`group_memberships` for one group, as plain rows, in one statement."""
-    rows = await _GROUP_MEMBERSHIP.fetch(
-        session, {"project_id": project_id, "org_id": org_id, "group_id": group_id}
-    )
-    if not rows:
-        return None
-    membership, group = _membership_and_group(rows[0])
+def _views_of(rows: Sequence[Mapping[str, Any]]) -> list[GroupMembershipView]:
+    views: list[GroupMembershipView] = []
     roles: list[tuple[AssignmentRow, RoleRow | None]] = []
     for row in rows:
+        if not views or views[-1].membership.id != row["id"]:
+            membership, group = _membership_and_group(row)
+            roles = []
+            views.append(GroupMembershipView(membership=membership, group=group, roles=roles))
         if row["ra_id"] is None:
             continue
         role = None
         if row["role_id"] is not None:
             role = RoleRow(row["role_id"], row["role_slug"], row["role_permissions"])
         roles.append((AssignmentRow(*(row[f"ra_{name}"] for name in _ASSIGNMENT_COLUMNS)), role))
-    return GroupMembershipView(membership=membership, group=group, roles=roles)
+    return views
+
+
+async def group_membership(
+    session: AsyncSession, project_id: uuid.UUID, org_id: uuid.UUID, group_id: uuid.UUID
+) -> GroupMembershipView | None:
+    """One group's membership in the project, the group in ``org_id``."""
+    rows = await _GROUP_MEMBERSHIP.fetch(
+        session, {"project_id": project_id, "org_id": org_id, "group_id": group_id}
+    )
+    views = _views_of(rows)
+    return views[0] if views else None
 
 
 async def group_memberships(
-    session: AsyncSession,
-    project_id: uuid.UUID,
-    org_id: uuid.UUID,
-    group_id: uuid.UUID | None = None,
+    session: AsyncSession, project_id: uuid.UUID, org_id: uuid.UUID
 ) -> list[GroupMembershipView]:
-    stmt = (
-        select(ProjectMembership, Group)
-        .join(Group, Group.id == ProjectMembership.group_id)
-        .where(ProjectMembership.project_id == project_id, Group.org_id == org_id)
-        .order_by(Group.name)
+    """Every group's membership in the project, by group name."""
+    rows = await _PROJECT_GROUP_MEMBERSHIPS.fetch(
+        session, {"project_id": project_id, "org_id": org_id}
     )
-    if group_id is not None:
-        stmt = stmt.where(ProjectMembership.group_id == group_id)
-    pairs = (await session.execute(stmt)).all()
-    if not pairs:
-        return []
-    roles_stmt = (
-        select(RoleAssignment, Role)
-        .outerjoin(Role, Role.id == RoleAssignment.role_id)
-        .where(
-            RoleAssignment.project_membership_id.in_([m.id for m, _ in pairs]),
-            RoleAssignment.surface == "infisical",
-        )
-        .order_by(RoleAssignment.position, RoleAssignment.created_at)
-    )
-    by_membership: dict[uuid.UUID, list[tuple[RoleAssignment, Role | None]]] = defaultdict(list)
-    for ra, role in (await session.execute(roles_stmt)).all():
-        assert ra.project_membership_id is not None  # noqa: S101 - filtered on it above
-        by_membership[ra.project_membership_id].append((ra, role))
-    return [GroupMembershipView(membership=m, group=g, roles=by_membership[m.id]) for m, g in pairs]
+    return _views_of(rows)
