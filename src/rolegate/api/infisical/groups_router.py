@@ -72,10 +72,9 @@ async def update_project_group(
         access=who.access,
     )
     # The body is the GET's role rows and the ETag the GET's: the membership is dumped
-    # once for both, where returning the model had FastAPI serialize the rows again after
-    # the ETag's own dump. The bytes are the same: pydantic's JSON-mode values,
-    # compact, UTF-8 (``test_patch_body_is_what_fastapi_rendered``).
-    membership = mapping.group_membership(view).model_dump(mode="json", by_alias=True)
+    # once for both. The bytes are what FastAPI rendered from the response model:
+    # pydantic's JSON-mode values, compact, UTF-8 (``test_patch_body_is_what_fastapi_rendered``).
+    membership = mapping.group_membership_document(view)
     write.set_etag_of_document({"groupMembership": membership})
     return ORJSONBody({"roles": membership["roles"]})
 
@@ -86,11 +85,12 @@ async def update_project_group(
     deprecated=True,
     description=DEPRECATED.format(method="GET"),
     dependencies=[READ_ETAG],
+    response_model=s.GroupMembershipResponse,
     responses=READ_ETAG_RESPONSES,
 )
 async def get_project_group(
     projectId: uuid.UUID, groupId: uuid.UUID, who: CurrentActorInProject, session: Session
-) -> s.GroupMembershipResponse:
+) -> Response:
     view = await project_groups.get_group_membership(
         session,
         who.actor,
@@ -99,7 +99,7 @@ async def get_project_group(
         now=current_time(),
         access=who.access,
     )
-    return _membership_response(view)
+    return ORJSONBody({"groupMembership": mapping.group_membership_document(view)})
 
 
 @router.post(
@@ -153,14 +153,13 @@ async def remove_project_group(
     deprecated=True,
     description="Deprecated upstream: use GET /api/v1/projects/{projectId}/memberships/groups.",
     dependencies=[READ_ETAG],
+    response_model=s.GroupMembershipListResponse,
     responses=READ_ETAG_RESPONSES,
 )
 async def list_project_groups(
     projectId: uuid.UUID, who: CurrentActorInProject, session: Session
-) -> s.GroupMembershipListResponse:
+) -> Response:
     views = await project_groups.list_group_memberships(
         session, who.actor, project_id=projectId, now=current_time(), access=who.access
     )
-    return s.GroupMembershipListResponse(
-        groupMemberships=[mapping.group_membership(v) for v in views]
-    )
+    return ORJSONBody({"groupMemberships": [mapping.group_membership_document(v) for v in views]})

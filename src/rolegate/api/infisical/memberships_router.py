@@ -52,17 +52,17 @@ def _document(view: GroupMembershipView, project_id: uuid.UUID) -> s.ProjectGrou
     PREFIX,
     summary="List project group memberships",
     dependencies=[READ_ETAG],
+    response_model=s.ProjectGroupMembershipListResponse,
     responses=READ_ETAG_RESPONSES,
 )
 async def list_project_group_memberships(
     projectId: uuid.UUID, who: CurrentActorInProject, session: Session
-) -> s.ProjectGroupMembershipListResponse:
+) -> Response:
     views = await project_groups.list_group_memberships(
         session, who.actor, project_id=projectId, now=current_time(), access=who.access
     )
-    return s.ProjectGroupMembershipListResponse(
-        groupMemberships=[mapping.project_group_membership(v, projectId) for v in views]
-    )
+    documents = [mapping.project_group_membership_document(v, projectId) for v in views]
+    return ORJSONBody({"groupMemberships": documents})
 
 
 @router.post(MEMBERSHIP_PATH, summary="Add a group to a project (create its membership)")
@@ -130,7 +130,7 @@ async def update_project_group_membership(
         before_write=write.precondition(lambda current: _document(current, projectId)),
         access=who.access,
     )
-    document = _document(view, projectId).model_dump(mode="json", by_alias=True)
+    document = {"groupMembership": mapping.project_group_membership_document(view, projectId)}
     write.set_etag_of_document(document)
     return ORJSONBody({"roles": document["groupMembership"]["roles"]})
 
