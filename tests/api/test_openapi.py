@@ -271,3 +271,19 @@ async def test_every_error_status_documents_its_surfaces_envelope(
         schema = response["content"][media_type]["schema"]
         assert schema == {"$ref": f"#/components/schemas/{envelope}"}, status
     assert envelope in doc["components"]["schemas"]
+
+
+async def test_the_token_endpoint_documents_only_the_oauth_error_form(
+    client: httpx.AsyncClient,
+) -> None:
+    # A form that fails validation answers 400 invalid_request, not FastAPI's 422.
+    responses = (await document(client))["paths"]["/oauth2/token"]["post"]["responses"]
+    errors = {status: r for status, r in responses.items() if status[0] in "45"}
+    assert "422" not in errors
+    assert {"400", "401", "4XX", "500"} <= set(errors)
+    for status, response in errors.items():
+        schema = response["content"]["application/json"]["schema"]
+        assert schema == {"$ref": "#/components/schemas/OAuthError"}, status
+    invalid = await client.post("/oauth2/token", data={"grant_type": "x" * 2000})
+    assert invalid.status_code == 400
+    assert invalid.json()["error"] == "invalid_request"

@@ -53,6 +53,9 @@ router = APIRouter(
         429: {"model": OAuthError, "description": "invalid_request: rate limited"},
         500: {"model": OAuthError, "description": "server_error"},
         503: {"model": OAuthError, "description": "temporarily_unavailable"},
+        # A form that fails validation is a 400 invalid_request (RFC 6749 §5.2), never
+        # FastAPI's 422, which the document would otherwise list for this route.
+        "4XX": {"model": OAuthError, "description": "any other client error: invalid_request"},
     },
 )
 
