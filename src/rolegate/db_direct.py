@@ -166,6 +166,12 @@ async def commit(session: AsyncSession) -> None:
     """
     held: _HeldConnection | None = session.info.get(_HELD)
     if (
+        held is not None
+        and held.adapter.isolation_level == "autocommit"
+        and not (session.identity_map or session.new or session.deleted)
+    ):
+        return  # a read in autocommit (db.reads_on_primary): each statement committed itself
+    if (
         held is None
         # A session bound to a connection has joined its owner's transaction (the
         # tests' savepoints): the driver transaction is not the session's to commit.

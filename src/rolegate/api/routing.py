@@ -22,7 +22,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from rolegate import db_direct
+from rolegate import db, db_direct
 from rolegate.api import jsonlimits, ratelimit, replica
 from rolegate.api.metrics import READ_FALLBACKS, TRANSACTION_RETRIES
 from rolegate.api.response_docs import DeferredResponseModels
@@ -218,12 +218,13 @@ class SurfaceRoute(DeferredResponseModels):
         get a 401 for the replica's lag. A JWT's signature is checked before the lookup,
         so a forged one costs no second look; an unknown ctrl-hub session token does.
         """
+        primary = db.reads_on_primary(request.app.state.sessionmaker, settings)
         read = replica.of(request.app)
         if read is None:
-            return await self._run_in_transaction(request, handler, settings)
+            return await self._run_in_transaction(request, handler, settings, primary)
         if not read.available():
             READ_FALLBACKS.labels("skipped").inc()
-            return await self._run_in_transaction(request, handler, settings)
+            return await self._run_in_transaction(request, handler, settings, primary)
         try:
             return await self._run_in_transaction(request, handler, settings, read.sessionmaker)
         except AuthenticationError:
@@ -234,7 +235,7 @@ class SurfaceRoute(DeferredResponseModels):
             read.failed()
             READ_FALLBACKS.labels("failed").inc()
             log.warning("read replica unavailable (%s): read on the primary", type(exc).__name__)
-        return await self._run_in_transaction(request, handler, settings)
+        return await self._run_in_transaction(request, handler, settings, primary)
 
     async def _run_in_transaction(
         self,
