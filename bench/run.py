@@ -149,6 +149,7 @@ def capture_sql(
     try:
         for request in requests:
             send(server.base, request, headers)
+            pg.psql(f"{sqlcapture.REQUEST_END};")
     finally:
         pg.psql("ALTER SYSTEM RESET log_statement; SELECT pg_reload_conf();")
     with log.open("rb") as handle:

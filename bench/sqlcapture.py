@@ -36,6 +36,11 @@ CONNECTION_SETUP = (
 # like the setup above: a request captured on a fresh connection must not replay it.
 INTROSPECTION = re.compile(r"typeinfo_tree|set_config\('jit'")
 
+# What the harness runs (from psql) after each request it sends. A read on the primary
+# runs in autocommit (rolegate.db.reads_on_primary): no BEGIN/COMMIT marks where one
+# request's statements end, so this does.
+REQUEST_END = "SELECT 'rolegate-bench: end of request'"
+
 LOG_SETTINGS = (
     "ALTER SYSTEM SET log_line_prefix = '%m [%p] %a: ';"
     "ALTER SYSTEM SET log_parameter_max_length = -1;"
@@ -142,6 +147,9 @@ def parse_log(text: str, app: str = "rolegate") -> list[Statement]:
     statements: list[Statement] = []
     last: dict[int, Statement] = {}
     for pid, app_, level, body in records:
+        if level == "LOG" and body.startswith("statement: ") and REQUEST_END in body:
+            statements.append(Statement(REQUEST_END, pid=pid))
+            continue
         if app_ != app:
             continue
         if level == "LOG" and body.startswith("statement: "):
@@ -162,7 +170,9 @@ def _keyword(stmt: Statement) -> str:
 
 
 def split_requests(statements: list[Statement]) -> list[list[Statement]]:
-    """One list per request: on each connection, everything up to and including a COMMIT.
+    """One list per request: on each connection, everything up to and including a COMMIT;
+    statements run outside a transaction (autocommit reads), everything up to the next
+    :data:`REQUEST_END`.
 
     Connection-setup blocks (BEGIN, the dialect's version probes, ROLLBACK) and asyncpg's
     type introspection are dropped: they run once per pooled connection, not per request.
@@ -173,10 +183,27 @@ def split_requests(statements: list[Statement]) -> list[list[Statement]]:
     current: dict[int, list[Statement]] = {}
     block: dict[int, list[Statement]] = {}
     first: dict[int, int] = {}
+    in_transaction: set[int] = set()
+    loose: list[tuple[int, Statement]] = []  # autocommit statements since the last marker
     for index, stmt in enumerate(statements):
+        if stmt.sql == REQUEST_END:
+            if loose:
+                requests.append((loose[0][0], [s for _, s in loose]))
+                loose = []
+            continue
         if INTROSPECTION.search(stmt.sql):
             continue
         kw = _keyword(stmt)
+        if kw == "BEGIN":
+            in_transaction.add(stmt.pid)
+        elif stmt.pid not in in_transaction:
+            if kw not in ("COMMIT", "ROLLBACK") and stmt.sql.strip().lower() not in (
+                CONNECTION_SETUP
+            ):
+                loose.append((index, stmt))
+            continue
+        if kw in ("COMMIT", "ROLLBACK"):
+            in_transaction.discard(stmt.pid)
         first.setdefault(stmt.pid, index)
         pending = block.setdefault(stmt.pid, [])
         pending.append(stmt)

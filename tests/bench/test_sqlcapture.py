@@ -64,3 +64,25 @@ def test_interleaved_connections_are_cut_into_one_transaction_each_in_start_orde
         "BEGIN;\nSELECT 1;\nCOMMIT;\n",
         "BEGIN;\nSELECT 2;\nCOMMIT;\n",
     ]
+
+
+def test_autocommit_reads_are_cut_at_the_harness_marker() -> None:
+    # Two reads on one pooled connection, no BEGIN/COMMIT; the marker comes from psql.
+    text = log(
+        (3, "LOG:  execute s1: SELECT 1 FROM access_tokens"),
+        (3, "LOG:  execute s2: SELECT 2 FROM identities"),
+        (9, f"LOG:  statement: {sqlcapture.REQUEST_END};"),
+        (3, "LOG:  execute s1: SELECT 1 FROM access_tokens"),
+        (3, "LOG:  statement: BEGIN;"),
+        (3, "LOG:  execute s3: UPDATE t SET x = 1"),
+        (3, "LOG:  statement: COMMIT;"),
+        (9, f"LOG:  statement: {sqlcapture.REQUEST_END};"),
+    ).replace("[9] rolegate:", "[9] psql:")
+
+    requests = sqlcapture.split_requests(sqlcapture.parse_log(text))
+
+    assert [sqlcapture.pgbench_script(r) for r in requests] == [
+        "SELECT 1 FROM access_tokens;\nSELECT 2 FROM identities;\n",
+        "SELECT 1 FROM access_tokens;\n",
+        "BEGIN;\nUPDATE t SET x = 1;\nCOMMIT;\n",
+    ]
