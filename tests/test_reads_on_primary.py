@@ -38,10 +38,12 @@ async def test_reads_stay_in_one_transaction_where_autocommit_would_change_them(
     writes = create_sessionmaker(engine)
     for changed in (
         {"isolation_level": "REPEATABLE READ"},  # one snapshot for the whole read
+        {"isolation_level": "SERIALIZABLE"},
         {"pgbouncer": True},  # the statement timeout is set per transaction
     ):
         tuned = settings.model_copy(update={"db": settings.db.model_copy(update=changed)})
-        assert reads_on_primary(writes, tuned) is writes
+        assert await transactions(reads_on_primary(writes, tuned)) == 1, changed
+    # The same sessions under the default settings do read in autocommit.
+    assert await transactions(reads_on_primary(writes, settings)) == 3
     # A session bound to the test's connection (its savepoints) is left as it is.
     assert reads_on_primary(sessionmaker, settings) is sessionmaker
-    assert await transactions(writes) == 1

@@ -149,19 +149,18 @@ def reads_on_primary(
     whole read), behind PgBouncer (the statement timeout is set per transaction there)
     and in a session bound to a connection (the tests' savepoints).
     """
-    cached = _READS_ON_PRIMARY.get(sessionmaker)
-    if cached is not None:
-        return cached
     bind = sessionmaker.kw.get("bind")
-    reads = sessionmaker
     if (
-        isinstance(bind, AsyncEngine)
-        and not settings.db.pgbouncer
-        and settings.db.isolation_level in (None, "READ COMMITTED")
+        not isinstance(bind, AsyncEngine)
+        or settings.db.pgbouncer
+        or settings.db.isolation_level not in (None, "READ COMMITTED")
     ):
+        return sessionmaker
+    reads = _READS_ON_PRIMARY.get(sessionmaker)
+    if reads is None:
         reads = async_sessionmaker(
             class_=sessionmaker.class_,
             **{**sessionmaker.kw, "bind": bind.execution_options(isolation_level="AUTOCOMMIT")},
         )
-    _READS_ON_PRIMARY[sessionmaker] = reads
+        _READS_ON_PRIMARY[sessionmaker] = reads
     return reads
