@@ -11,48 +11,11 @@ from rolegate.api.infisical.common import format_timestamp
 from rolegate.rbac.infisical.project_groups import ProjectRoleSpec
 from rolegate.rbac.infisical.views import AssignmentFields, GroupMembershipView, RoleFields
 
-
-def role_row(assignment: AssignmentFields, role: RoleFields | None) -> s.ProjectRoleRow:
-    assert assignment.project_membership_id is not None  # noqa: S101 - project rows only
-    return s.ProjectRoleRow(
-        id=assignment.id,
-        role=assignment.role_key,
-        customRoleId=assignment.role_id,
-        customRoleSlug=role.slug if role is not None else None,
-        projectMembershipId=assignment.project_membership_id,
-        isTemporary=assignment.is_temporary,
-        temporaryMode=assignment.temporary_mode,
-        temporaryRange=assignment.temporary_range,
-        temporaryAccessStartTime=assignment.starts_at,
-        temporaryAccessEndTime=assignment.ends_at,
-        createdAt=assignment.created_at,
-        updatedAt=assignment.updated_at,
-    )
-
-
-def group_membership(view: GroupMembershipView) -> s.GroupMembership:
-    return s.GroupMembership(
-        id=view.membership.id,
-        groupId=view.group.id,
-        group=s.GroupSummary(id=view.group.id, name=view.group.name, slug=view.group.slug),
-        roles=[role_row(ra, role) for ra, role in view.roles],
-        createdAt=view.membership.created_at,
-        updatedAt=view.membership.updated_at,
-    )
-
-
-def project_group_membership(
-    view: GroupMembershipView, project_id: uuid.UUID
-) -> s.ProjectGroupMembership:
-    return s.ProjectGroupMembership(**dict(group_membership(view)), projectId=project_id)
-
-
-# The same memberships as JSON documents, built without the models: what
-# ``group_membership(view).model_dump(mode="json", by_alias=True)`` returns, key for key
-# and in the same order (``test_documents_are_what_the_models_dump``). A project's group
-# list built and validated four models per membership and role row, most of a
-# 10,000-group list's time (bench/README.md, "Growth"); endpoint A's PATCH and GET dump
-# one membership the same way.
+# A membership as its JSON document, built without the models: a project's group list
+# built and validated four models per membership and role row, most of a 10,000-group
+# list's time (bench/README.md, "Growth"). The models, where a route needs one, are read
+# from the same document, so the fields are mapped once; the document must be what the
+# model dumps, key for key and in order (``test_documents_are_what_the_models_dump``).
 
 
 def _timestamp_or_none(value: dt.datetime | None) -> str | None:
@@ -93,6 +56,18 @@ def project_group_membership_document(
     view: GroupMembershipView, project_id: uuid.UUID
 ) -> dict[str, Any]:
     return {**group_membership_document(view), "projectId": str(project_id)}
+
+
+def group_membership(view: GroupMembershipView) -> s.GroupMembership:
+    return s.GroupMembership.model_validate(group_membership_document(view))
+
+
+def project_group_membership(
+    view: GroupMembershipView, project_id: uuid.UUID
+) -> s.ProjectGroupMembership:
+    return s.ProjectGroupMembership.model_validate(
+        project_group_membership_document(view, project_id)
+    )
 
 
 def add_specs(body: s.AddProjectGroupRequest | None) -> list[ProjectRoleSpec]:
