@@ -9,8 +9,8 @@ Two things here shorten every start, ``serve``'s cold start above all (bench/REA
   find nothing to free. ``serve`` resumes it when the import is done and freezes what
   was imported before forking (serving.py); every other command resumes it right away.
 - structlog is imported with rich hidden. When rich is installed (typer depends on it),
-  structlog imports it for its console renderer and pretty tracebacks, about 5% of the
-  API's import. rolegate renders JSON lines only (rolegate.logs), so structlog takes its
+  structlog imports it for its console renderer and pretty tracebacks, about 4% of
+  ``serve``'s import. rolegate renders JSON lines only (rolegate.logs), so structlog takes its
   branch for a missing rich; typer still imports rich when it prints help or an error.
 """
 
