@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -49,15 +50,19 @@ def test_a_usage_error_is_still_reported_by_typer() -> None:
     assert "No such command" in result.stderr
 
 
-def test_hidden_module_cannot_be_imported_inside_and_can_after() -> None:
-    name = "json.tool"  # a stdlib module this test process has not imported
-    assert name not in sys.modules
+def test_hidden_module_cannot_be_imported_inside_and_can_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = "rolegate_hidden_probe"  # a module of this test's own: never imported before
+    (tmp_path / f"{name}.py").write_text("VALUE = 42\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, name, raising=False)
 
     with _hidden(name), pytest.raises(ImportError):
         __import__(name)
 
     assert name not in sys.modules
-    assert __import__(name) is not None
+    assert __import__(name).VALUE == 42
 
 
 def test_an_already_imported_module_is_left_alone() -> None:
