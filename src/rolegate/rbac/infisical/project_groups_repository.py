@@ -12,6 +12,7 @@ from sqlalchemy import (
     ARRAY,
     Boolean,
     DateTime,
+    FromClause,
     Integer,
     String,
     Table,
@@ -128,17 +129,32 @@ def _membership_and_group(row: Mapping[str, Any]) -> tuple[MembershipRow, GroupR
     )
 
 
+# Both reads start from the membership joined to its group.
+_MEMBERSHIP_WITH_GROUP = _pm.join(_groups, _groups.c.id == _pm.c.group_id)
+
+
+def _custom_role_columns(roles: FromClause) -> tuple[Any, ...]:
+    """A custom role (``roles`` or an alias of it) as both reads select it, read back by
+    :func:`_custom_role`."""
+    return (
+        roles.c.id.label("role_id"),
+        roles.c.slug.label("role_slug"),
+        roles.c.permissions.label("role_permissions"),
+    )
+
+
+def _custom_role(row: Mapping[str, Any]) -> RoleRow | None:
+    """The row's custom role, or None where its outer join found none."""
+    if row["role_id"] is None:
+        return None
+    return RoleRow(row["role_id"], row["role_slug"], row["role_permissions"])
+
+
 # Built once with named parameters; ``= ANY(:role_slugs)`` takes any number of slugs in
 # one statement text, and none (an empty array) matches no role.
 _LOCK_MEMBERSHIP_AND_ROLES = DirectStatement(
-    select(
-        *_MEMBERSHIP_AND_GROUP,
-        _roles.c.id.label("role_id"),
-        _roles.c.slug.label("role_slug"),
-        _roles.c.permissions.label("role_permissions"),
-    )
-    .select_from(_pm)
-    .join(_groups, _groups.c.id == _pm.c.group_id)
+    select(*_MEMBERSHIP_AND_GROUP, *_custom_role_columns(_roles))
+    .select_from(_MEMBERSHIP_WITH_GROUP)
     .outerjoin(
         _roles,
         and_(
@@ -178,9 +194,7 @@ async def lock_membership_and_roles(
         membership=membership,
         group=group,
         custom_roles={
-            row["role_slug"]: RoleRow(row["role_id"], row["role_slug"], row["role_permissions"])
-            for row in rows
-            if row["role_id"] is not None
+            role.slug: role for role in (_custom_role(row) for row in rows) if role is not None
         },
     )
 
@@ -388,12 +402,9 @@ def _memberships_with_roles(*where: Any) -> DirectStatement:
         select(
             *_MEMBERSHIP_AND_GROUP,
             *(_one_role.c[name].label(f"ra_{name}") for name in _ASSIGNMENT_COLUMNS),
-            _one_role_roles.c.id.label("role_id"),
-            _one_role_roles.c.slug.label("role_slug"),
-            _one_role_roles.c.permissions.label("role_permissions"),
+            *_custom_role_columns(_one_role_roles),
         )
-        .select_from(_pm)
-        .join(_groups, _groups.c.id == _pm.c.group_id)
+        .select_from(_MEMBERSHIP_WITH_GROUP)
         .outerjoin(
             _one_role,
             and_(_one_role.c.project_membership_id == _pm.c.id, _one_role.c.surface == "infisical"),
@@ -424,10 +435,8 @@ def _views_of(rows: Sequence[Mapping[str, Any]]) -> list[GroupMembershipView]:
             views.append(GroupMembershipView(membership=membership, group=group, roles=roles))
         if row["ra_id"] is None:
             continue
-        role = None
-        if row["role_id"] is not None:
-            role = RoleRow(row["role_id"], row["role_slug"], row["role_permissions"])
-        roles.append((AssignmentRow(*(row[f"ra_{name}"] for name in _ASSIGNMENT_COLUMNS)), role))
+        assignment = AssignmentRow(*(row[f"ra_{name}"] for name in _ASSIGNMENT_COLUMNS))
+        roles.append((assignment, _custom_role(row)))
     return views
 
 
